@@ -1,0 +1,4 @@
+export * from './options.ts';
+export * from './errors.ts';
+export * from './limits.ts';
+export * from './job.ts';
