@@ -1,0 +1,36 @@
+/**
+ * Names shared by the handlers, their adapters and the Pulumi component: environment variables
+ * the functions read and the custom metrics they emit. Change a name here and both sides follow.
+ */
+export const ENV = {
+  inputBucket: 'INPUT_BUCKET',
+  outputBucket: 'OUTPUT_BUCKET',
+  maxImages: 'MAX_IMAGES',
+  maxImageBytes: 'MAX_IMAGE_BYTES',
+  grantTtlSeconds: 'GRANT_TTL_SECONDS',
+  maxImagePixels: 'MAX_IMAGE_PIXELS',
+  maxVideoSeconds: 'MAX_VIDEO_SECONDS',
+  /** Prefix for video URLs in job status, default `/videos` (same-origin CloudFront behaviour). */
+  videosBaseUrl: 'VIDEOS_BASE_URL',
+  /** FFmpeg binary; default the layer's `/opt/bin/ffmpeg`, else the npm static binary. */
+  ffmpegPath: 'FFMPEG_PATH',
+  /** Attempts process-media gets (1 + async retries); on the last one a failure also marks the job failed. */
+  processMaxAttempts: 'PROCESS_MAX_ATTEMPTS',
+} as const;
+
+/** CloudWatch namespace for custom metrics (EMF through Powertools Metrics). */
+export const METRICS_NAMESPACE = 'MediaPipeline';
+
+/** Custom metrics the handlers emit; the dashboard and alarms read these names. */
+export const METRIC = {
+  jobsCreated: 'JobsCreated',
+  jobsStarted: 'JobsStarted',
+  jobsSucceeded: 'JobsSucceeded',
+  jobsFailed: 'JobsFailed',
+  imagesPerJob: 'ImagesPerJob',
+  renderSeconds: 'RenderSeconds',
+  videoSecondsRendered: 'VideoSecondsRendered',
+  /** Video seconds rendered per wall second of rendering. */
+  renderSpeed: 'VideoSecondsPerRenderSecond',
+  bytesOut: 'BytesOut',
+} as const;
