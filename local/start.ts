@@ -1,0 +1,57 @@
+/**
+ * `npm start`: the local stack on http://127.0.0.1:${PORT:-3000}. Ctrl-C stops it cleanly; finished jobs
+ * stay in DATA_DIR (default .data/) for the next start.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const { limitsFromEnv } = await import('../lambdas/src/core/settings.ts');
+const { startLocalStack } = await import('./stack.ts');
+const { DEFAULT_LIMITS } = await import('../contracts/index.ts');
+
+function intEnv(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) {
+    console.error(`${name} must be a whole number, got ${JSON.stringify(v)}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+try {
+  const stack = await startLocalStack({
+    port: intEnv('PORT') ?? 3000,
+    host: process.env.HOST || '127.0.0.1',
+    s3Port: intEnv('S3_PORT') ?? 0,
+    dataDir: process.env.DATA_DIR || '.data',
+    renderConcurrency: intEnv('RENDER_CONCURRENCY'),
+    ffmpegPath: process.env.FFMPEG_PATH || undefined,
+    uiDir: process.env.UI_DIR || 'dist/ui',
+    limits: limitsFromEnv(process.env, DEFAULT_LIMITS),
+  });
+  console.log(`\n  Media pipeline running at ${stack.url}  (S3: ${stack.s3Url}, data: ${process.env.DATA_DIR || '.data'})\n  Ctrl-C to stop.\n`);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      console.log('Forced exit.');
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`\n${signal}: stopping…`);
+    stack.stop().then(
+      () => process.exit(0),
+      (err: Error) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+} catch (err) {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'EADDRINUSE') console.error(`Port in use: ${e.message}. Set PORT (or S3_PORT) to another port.`);
+  else console.error(err);
+  process.exit(1);
+}
