@@ -1,8 +1,11 @@
 /**
- * s3rver 3.7 ignores `If-None-Match` and `If-Match` on PUT (it stores the object whatever the
- * headers say; test/local/s3rver-conditional.test.ts proves it). Amazon S3 honours both
- * (412 PreconditionFailed). This wrapper emulates them in-process: every write to a key runs under
- * a per-key lock, and a conditional write first checks the current object.
+ * s3rver 3.7 differs from Amazon S3 in two ways that matter to the job state kept in S3, and this
+ * wrapper makes up for both in-process (test/local/s3rver.test.ts proves the differences):
+ * - it ignores `If-None-Match` and `If-Match` on PUT (S3 answers 412 PreconditionFailed): here a
+ *   conditional write first checks the current object, under a per-key lock;
+ * - its writes are not atomic (it truncates the file, then writes it, then the metadata), so a read
+ *   racing a rewrite of status.json can see an empty or partial object: here reads of a key wait for
+ *   writes of that key (S3 always returns the old or the new object whole).
  *
  * It is exact as long as every writer goes through one wrapper instance, which is the case in the
  * local stack (one process owns the store; renders run in worker threads but their storage calls are
@@ -40,15 +43,16 @@ export class ConditionalWriteStore implements ObjectStore {
   }
 
   head(key: string): Promise<ObjectInfo | null> {
-    return this.inner.head(key);
+    return this.locks.run(key, () => this.inner.head(key));
   }
 
+  /** Locked until the response starts; nothing rewrites the large objects that get streamed. */
   getStream(key: string): Promise<{ body: Readable; info: ObjectInfo } | null> {
-    return this.inner.getStream(key);
+    return this.locks.run(key, () => this.inner.getStream(key));
   }
 
   getBytes(key: string): Promise<{ body: Uint8Array; info: ObjectInfo } | null> {
-    return this.inner.getBytes(key);
+    return this.locks.run(key, () => this.inner.getBytes(key));
   }
 
   list(prefix: string): Promise<ObjectInfo[]> {
@@ -59,7 +63,7 @@ export class ConditionalWriteStore implements ObjectStore {
     const { ifNoneMatch, ifMatch, ...rest } = options;
     return this.locks.run(key, async () => {
       if (ifNoneMatch !== undefined || ifMatch !== undefined) {
-        const current = await this.inner.head(key);
+        const current = await this.inner.head(key); // not this.head(): we hold the lock already
         if (ifNoneMatch === '*' && current) throw new PreconditionFailedError(key);
         if (ifMatch !== undefined && (!current || current.etag !== ifMatch)) throw new PreconditionFailedError(key);
       }

@@ -56,8 +56,8 @@ export class WorkerRenderer implements Renderer {
   }
 
   private spawn(): Slot {
-    // Workers inherit this process's execArgv, which carries tsx's loader when we run from TypeScript.
-    const worker = new Worker(new URL('./render-worker.ts', import.meta.url), { workerData: this.init });
+    // The worker is TypeScript: a JS entry registers tsx (a dev dependency; the local stack runs from source).
+    const worker = new Worker(new URL('./render-worker-boot.mjs', import.meta.url), { workerData: this.init });
     worker.unref();
     const slot: Slot = { worker, busy: false };
     worker.on('exit', () => {
