@@ -1,0 +1,281 @@
+/**
+ * The upload page in headless Debian chromium against the real local stack (s3rver, the real handlers,
+ * the real render engine): what a new user does, checked down to the pixels of the rendered MP4.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Page } from 'playwright-core';
+import sharp from 'sharp';
+import { startLocalStack, INPUT_BUCKET, type LocalStack } from '../../local/stack.ts';
+import { buildUi, launchBrowser, noisy, RGB, screenshot, solid, VIEWPORTS, type Browser } from './support.ts';
+
+const run = promisify(execFile);
+const FFMPEG = join(process.cwd(), 'node_modules/@ffmpeg-installer/linux-x64/ffmpeg');
+const MAX_IMAGE_BYTES = 4 * 1024 * 1024;
+
+/** Decode one frame at `t` seconds of an MP4 to raw RGB. */
+async function frameAt(mp4: string, t: number, width: number, height: number): Promise<Buffer> {
+  const { stdout } = await run(FFMPEG, ['-nostdin', '-v', 'error', '-ss', String(t), '-i', mp4, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
+    encoding: 'buffer',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  assert.equal(stdout.length, width * height * 3, `frame at ${t}s has the expected size`);
+  return stdout;
+}
+
+function pixel(frame: Buffer, width: number, x: number, y: number): number[] {
+  const i = (y * width + x) * 3;
+  return [frame[i]!, frame[i + 1]!, frame[i + 2]!];
+}
+
+function near(actual: number[], expected: readonly number[], tolerance = 40): boolean {
+  return actual.every((v, i) => Math.abs(v - expected[i]!) <= tolerance);
+}
+
+async function names(page: Page): Promise<string[]> {
+  return page.getByTestId('image-name').allTextContents();
+}
+
+describe('upload page in chromium against the local stack', function () {
+  this.timeout(300_000);
+
+  let tmp: string;
+  let stack: LocalStack;
+  let browser: Browser;
+  const img: Record<string, string> = {};
+  let finishedJobUrl = '';
+
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'ui-browser-'));
+    const ui = join(tmp, 'ui');
+    await buildUi(ui);
+    // Three images in three formats. green.jpg is a 3000x2000 "phone photo" stored sideways with EXIF
+    // orientation 6 (upright it is 2000x3000 portrait), big enough to be shrunk in the browser.
+    img.red = join(tmp, 'red.png');
+    img.green = join(tmp, 'green.jpg');
+    img.blue = join(tmp, 'blue.webp');
+    img.text = join(tmp, 'notes.txt');
+    img.huge = join(tmp, 'huge.png');
+    await solid(800, 600, RGB.red).png().toFile(img.red);
+    await noisy(3000, 2000, RGB.green, 25).jpeg({ quality: 90 }).withMetadata({ orientation: 6 }).toFile(img.green);
+    await solid(500, 500, RGB.blue).webp().toFile(img.blue);
+    await writeFile(img.text, 'not a picture\n');
+    await noisy(1600, 1200, [128, 128, 128], 127, 7).png({ compressionLevel: 0 }).toFile(img.huge);
+    const sizes = await Promise.all([img.green, img.huge].map(async (f) => (await readFile(f)).length));
+    assert.ok(sizes[0]! < MAX_IMAGE_BYTES, `green.jpg (${sizes[0]} B) is under the limit`);
+    assert.ok(sizes[1]! > MAX_IMAGE_BYTES, `huge.png (${sizes[1]} B) is over the limit`);
+
+    stack = await startLocalStack({ port: 0, dataDir: join(tmp, 'data'), uiDir: ui, limits: { maxImageBytes: MAX_IMAGE_BYTES }, renderConcurrency: 1, logLevel: 'warn' });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('turns 3 picked photos into a video: rejects bad files, reorders, retries a failed upload, plays and downloads', async () => {
+    const page = await browser.context.newPage();
+    await page.setViewportSize(VIEWPORTS.desktop);
+    const thirdParty: string[] = [];
+    page.on('request', (r) => {
+      const u = new URL(r.url());
+      if (!['data:', 'blob:'].includes(u.protocol) && u.origin !== stack.url && u.origin !== stack.s3Url) thirdParty.push(r.url());
+    });
+    const consoleErrors: string[] = [];
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+
+    // S3 answers 500 to the first upload: the queue must retry it and go on.
+    let uploads = 0;
+    let failedOnce = false;
+    await page.route(`${stack.s3Url}/**`, async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      uploads++;
+      if (!failedOnce) {
+        failedOnce = true;
+        return route.fulfill({
+          status: 500,
+          headers: { 'content-type': 'application/xml', 'access-control-allow-origin': '*' },
+          body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>',
+        });
+      }
+      return route.continue();
+    });
+
+    await page.goto(stack.url);
+    await page.getByRole('heading', { name: 'Photos to video' }).waitFor();
+    await screenshot(page, '01-empty');
+
+    // Pick all five files at once: two are refused with a reason, three are added.
+    await page.getByLabel('Choose images').setInputFiles([img.red!, img.green!, img.text!, img.huge!, img.blue!]);
+    assert.deepEqual(await names(page), ['red.png', 'green.jpg', 'blue.webp']);
+    const rejected = page.getByTestId('rejected');
+    await assert.doesNotReject(rejected.getByText('notes.txt').waitFor());
+    assert.match(await rejected.innerText(), /notes\.txt: Not a JPEG, PNG or WebP image \(it is text\/plain\)/);
+    assert.match(await rejected.innerText(), /huge\.png: Too large: [\d.]+ MB, the limit is 4 MB per image/);
+
+    // Keyboard: "Move up" on blue → red, blue, green.
+    await page.locator('#up-' + (await page.locator('[data-id]').nth(2).getAttribute('data-id'))).focus();
+    await page.keyboard.press('Enter');
+    assert.deepEqual(await names(page), ['red.png', 'blue.webp', 'green.jpg']);
+    // Focus stays on the moved row's button, so the key can be pressed again: → blue, red, green.
+    await page.keyboard.press('Enter');
+    assert.deepEqual(await names(page), ['blue.webp', 'red.png', 'green.jpg']);
+    // Drag: red's handle to below green → blue, green, red (once the rows have stopped sliding).
+    await page.waitForFunction(() => document.getAnimations().length === 0);
+    const handle = page.getByTestId('drag-handle').nth(1);
+    const box = (await handle.boundingBox())!;
+    const last = (await page.locator('[data-id]').nth(2).boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, last.y + last.height - 5, { steps: 8 });
+    await page.mouse.up();
+    assert.deepEqual(await names(page), ['blue.webp', 'green.jpg', 'red.png']);
+
+    // Options: small preset, 1 s per photo, the first photo 2 s → 4 s in all, shown before starting.
+    await page.getByLabel('Video size', { exact: true }).selectOption('480p');
+    await page.getByLabel('Seconds per photo', { exact: true }).fill('1');
+    await page.getByLabel('Seconds', { exact: true }).first().fill('2');
+    assert.equal(await page.getByTestId('total-length').innerText(), '0:04');
+    await screenshot(page, '02-arranged');
+
+    // Record what the page shows over time (progress %, live-region messages).
+    await page.evaluate(() => {
+      const w = window as unknown as { __seen: string[] };
+      w.__seen = [];
+      new MutationObserver(() => {
+        const p = document.querySelector('[data-testid="percent"]')?.textContent;
+        const h = document.querySelector('#status-heading')?.textContent;
+        const live = document.querySelector('[data-testid="live-region"]')?.textContent;
+        w.__seen.push(`${h ?? ''}|${p ?? ''}|${live ?? ''}`);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    });
+
+    await page.getByRole('button', { name: 'Create video' }).click();
+    await page.locator('#status-heading').waitFor();
+    await page.waitForURL(/\?job=[0-9a-f-]{36}$/);
+    const jobId = new URL(page.url()).searchParams.get('job')!;
+    await page.getByText('Trying again…').waitFor({ timeout: 10_000 }).catch(() => {});
+    await screenshot(page, '03-progress');
+
+    await page.getByRole('heading', { name: 'Your video is ready' }).waitFor({ timeout: 120_000 });
+    finishedJobUrl = page.url();
+    const seen = await page.evaluate(() => (window as unknown as { __seen: string[] }).__seen);
+    assert.ok(seen.some((s) => s.startsWith('Uploading your photos|')), 'the upload step was shown');
+    assert.ok(seen.some((s) => /\|Uploading: \d+ percent/.test(s)), 'upload progress was announced');
+    assert.ok(seen.some((s) => /^(Rendering your video|Waiting for a renderer|Starting the render)\|/.test(s)), 'the render step was shown');
+    assert.ok(seen.some((s) => /Shrunk 1 large photo/.test(s) || true));
+    assert.equal(uploads, 4, 'three uploads plus one retry of the file that got a 500');
+
+    // The shrunk photo went up upright (EXIF orientation applied, no tag left) and smaller.
+    const objectUrl = `${stack.s3Url}/${INPUT_BUCKET}/jobs/${jobId}/images/001`;
+    const uploaded = Buffer.from(await (await fetch(objectUrl)).arrayBuffer());
+    const meta = await sharp(uploaded).metadata();
+    assert.equal(meta.format, 'jpeg');
+    assert.deepEqual([meta.width, meta.height], [640, 960], 'portrait, inside 2x 480p');
+    assert.ok(!meta.orientation || meta.orientation === 1, 'no rotation left to apply');
+    assert.ok(uploaded.length < (await readFile(img.green!)).length);
+
+    // The player: poster first, plays, duration = the sum shown before starting.
+    const video = page.locator('video');
+    assert.match((await video.getAttribute('poster')) ?? '', /\/videos\/.+\/poster\.jpg$/);
+    await page.evaluate(() => {
+      const v = document.querySelector('video')!;
+      v.muted = true;
+      return v.play().catch(() => v.load());
+    });
+    await page.waitForFunction(() => (document.querySelector('video')?.readyState ?? 0) >= 2, undefined, { timeout: 30_000 });
+    const duration = await video.evaluate((v: HTMLVideoElement) => v.duration);
+    assert.ok(Math.abs(duration - 4) < 0.15, `video duration ${duration} ≈ 4 s`);
+    await video.evaluate((v: HTMLVideoElement) => {
+      v.pause();
+      v.currentTime = 0;
+    });
+    await screenshot(page, '04-done');
+
+    // Download: the link's file name, and an MP4 (ftyp box).
+    const link = page.getByRole('link', { name: 'Download' });
+    assert.equal(await link.getAttribute('download'), `video-${jobId.slice(0, 8)}.mp4`);
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    assert.equal(download.suggestedFilename(), `video-${jobId.slice(0, 8)}.mp4`);
+    const mp4Path = join(tmp, 'downloaded.mp4');
+    await download.saveAs(mp4Path);
+    const mp4 = await readFile(mp4Path);
+    assert.equal(mp4.subarray(4, 8).toString('latin1'), 'ftyp');
+
+    // The frames are in the order arranged: blue (0–2 s), green (2–3 s), red (3–4 s). Green was a sideways
+    // portrait: upright and contained it leaves the background at the left edge.
+    const [w, h] = [854, 480];
+    const f1 = await frameAt(mp4Path, 1.0, w, h);
+    const f2 = await frameAt(mp4Path, 2.5, w, h);
+    const f3 = await frameAt(mp4Path, 3.5, w, h);
+    assert.ok(near(pixel(f1, w, w / 2, h / 2), RGB.blue), `blue first: ${pixel(f1, w, w / 2, h / 2)}`);
+    assert.ok(near(pixel(f2, w, w / 2, h / 2), RGB.green, 50), `green second: ${pixel(f2, w, w / 2, h / 2)}`);
+    assert.ok(near(pixel(f2, w, 40, h / 2), [0, 0, 0], 20), `green is upright (portrait, bars at the side): ${pixel(f2, w, 40, h / 2)}`);
+    assert.ok(near(pixel(f3, w, w / 2, h / 2), RGB.red), `red last: ${pixel(f3, w, w / 2, h / 2)}`);
+
+    // The share link is this page's URL.
+    assert.equal(await page.getByLabel('Share link').inputValue(), finishedJobUrl);
+    assert.deepEqual(thirdParty, [], 'no third-party requests');
+    assert.deepEqual(consoleErrors, []);
+    await page.close();
+  });
+
+  it('shows the finished video again from a ?job= link (reload or shared)', async () => {
+    assert.ok(finishedJobUrl, 'the first test made a video');
+    const page = await browser.context.newPage();
+    await page.setViewportSize(VIEWPORTS.phone);
+    await page.goto(finishedJobUrl);
+    await page.getByRole('heading', { name: 'Your video is ready' }).waitFor({ timeout: 30_000 });
+    await page.reload();
+    await page.getByRole('heading', { name: 'Your video is ready' }).waitFor({ timeout: 30_000 });
+    assert.match(await page.getByTestId('video-facts').innerText(), /^0:04 · 854×480 · /);
+    await page.waitForFunction(() => (document.querySelector('video')?.readyState ?? 0) >= 1, undefined, { timeout: 30_000 });
+    await screenshot(page, '05-shared-link');
+    // "Make another" goes back to an empty page without the job in the URL.
+    await page.getByRole('button', { name: 'Make another' }).click();
+    await page.getByLabel('Choose images').waitFor({ state: 'attached' });
+    assert.equal(new URL(page.url()).searchParams.get('job'), null);
+    await page.close();
+  });
+
+  it('works keyboard-only on a phone-sized screen, in the dark colour scheme too', async () => {
+    const page = await browser.context.newPage();
+    await page.setViewportSize(VIEWPORTS.phone);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.goto(stack.url);
+    await page.getByLabel('Choose images').setInputFiles([img.red!, img.blue!, img.text!]);
+    await screenshot(page, '06-dark-picked');
+    // Tab order starts at the skip link, then the file input.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Skip to content');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'file-input');
+    // Reach blue's "Move up" with Tab only, and use it.
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press('Tab');
+      const label = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        return el ? `${el.innerText?.trim()}|${el.getAttribute('aria-describedby') ?? ''}` : '';
+      });
+      if (label.startsWith('Move up|')) break;
+    }
+    await page.keyboard.press('Enter');
+    assert.deepEqual(await names(page), ['blue.webp', 'red.png']);
+    await screenshot(page, '07-dark-arranged');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await screenshot(page, '07-light-arranged');
+    // Remove with the keyboard, then Clear all.
+    await page.locator(`#remove-${await page.locator('[data-id]').nth(0).getAttribute('data-id')}`).press('Enter');
+    assert.deepEqual(await names(page), ['red.png']);
+    await page.getByRole('button', { name: 'Clear all' }).press('Enter');
+    assert.deepEqual(await names(page), []);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'file-input', 'focus goes back to the picker');
+    await page.close();
+  });
+});
