@@ -18,7 +18,7 @@ export interface Recorded {
   state: Record<string, any>;
 }
 
-const recorded: Recorded[] = [];
+export const recorded: Recorded[] = [];
 let mocksSet = false;
 
 /** Outputs a real provider would compute, derived from the name so tests can predict them. */
@@ -64,7 +64,7 @@ function computed(type: string, name: string, inputs: Record<string, any>): Reco
   }
 }
 
-function setMocksOnce(): void {
+export function setMocksOnce(): void {
   if (mocksSet) return;
   mocksSet = true;
   pulumi.runtime.setMocks(
@@ -99,7 +99,7 @@ export function valueOf<T>(output: pulumi.Output<T> | pulumi.Input<T>): Promise<
 }
 
 /** Wait until no new resource has been registered for a few turns of the event loop. */
-async function settle(): Promise<void> {
+export async function settle(): Promise<void> {
   let last = -1;
   let stable = 0;
   while (stable < 5) {
