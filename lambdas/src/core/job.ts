@@ -83,12 +83,12 @@ function problem(code: ApiErrorCode, message: string, details?: Record<string, u
 
 /**
  * A file name made safe to show: no path (only what follows the last / or \), no control characters
- * (NUL included), no leading dots, trimmed and cut to DISPLAY_NAME_LENGTH. Falls back to `image-<n>`.
+ * (NUL included) or bidirectional overrides (which can disguise an extension), no leading dots, trimmed and cut to DISPLAY_NAME_LENGTH. Falls back to `image-<n>`.
  * The result is for display only: object keys never contain it.
  */
 export function displayName(name: string, index: number): string {
   // eslint-disable-next-line no-control-regex
-  let s = name.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '');
+  let s = name.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, '');
   s = s.slice(Math.max(s.lastIndexOf('/'), s.lastIndexOf('\\')) + 1);
   s = s.replace(/^[.\s]+/, '').trim();
   s = Array.from(s).slice(0, DISPLAY_NAME_LENGTH).join('');
