@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = resolve('test-artifacts/ui');
@@ -60,12 +60,12 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 export const RGB = { red: [220, 30, 30], green: [30, 180, 60], blue: [30, 60, 220] } as const;
 
 /** A solid-colour image. */
-export function solid(width: number, height: number, rgb: readonly number[]): sharp.Sharp {
+export function solid(width: number, height: number, rgb: readonly number[]): Sharp {
   return sharp({ create: { width, height, channels: 3, background: { r: rgb[0]!, g: rgb[1]!, b: rgb[2]! } } });
 }
 
 /** A colour with pixel noise: compresses like a real photo (MBs as JPEG), still clearly that colour on average. */
-export function noisy(width: number, height: number, rgb: readonly number[], amplitude: number, seed = 1): sharp.Sharp {
+export function noisy(width: number, height: number, rgb: readonly number[], amplitude: number, seed = 1): Sharp {
   const buf = Buffer.alloc(width * height * 3);
   let s = seed >>> 0;
   for (let i = 0; i < buf.length; i++) {

@@ -83,9 +83,9 @@ export function validateForm(
   }
   const parsed = parseOptions(input, Math.max(count, 1));
   if (!parsed.ok) {
-    for (const issue of parsed.issues) issues[issue.field] ??= capitalise(issue.message);
+    for (const issue of parsed.issues) issues[issue.field] ??= friendly(issue.message);
   }
-  const totalSeconds = parsed.ok ? videoDurationSeconds(parsed.options, count) : null;
+  const totalSeconds = parsed.ok && secondsPerImage !== undefined ? videoDurationSeconds(parsed.options, count) : null;
   if (totalSeconds !== null && totalSeconds > limits.maxVideoSeconds) {
     issues.length = `The video would be ${formatDuration(totalSeconds)} long; the limit is ${formatDuration(limits.maxVideoSeconds)}. Use fewer images or shorter durations.`;
   }
@@ -93,6 +93,21 @@ export function validateForm(
   return { ok, input, issues, totalSeconds, ...(ok && parsed.ok ? { options: parsed.options } : {}) };
 }
 
-function capitalise(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.');
+/** The contract's messages name fields as in the API; the page names them as its labels do. */
+const FIELD_LABELS: Record<string, string> = {
+  secondsPerImage: 'Seconds per photo',
+  transitionSeconds: 'Crossfade length',
+  background: 'Bar colour',
+  fps: 'Frames per second',
+  preset: 'Video size',
+  frameRateMode: 'Frame rate mode',
+  transition: 'Transition',
+  fit: 'Fit',
+};
+
+function friendly(message: string): string {
+  const m = /^(\w+)\b(.*)$/s.exec(message);
+  let s = m && FIELD_LABELS[m[1]!] ? `${FIELD_LABELS[m[1]!]}${m[2]}` : message;
+  s = s.charAt(0).toUpperCase() + s.slice(1);
+  return /[.!?]$/.test(s) ? s : `${s}.`;
 }
