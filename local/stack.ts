@@ -216,6 +216,7 @@ export async function startLocalStackInternal(options: LocalStackOptions = {}): 
   );
 
   const invocations: LocalStackInternals['invocations'] = [];
+  const shutdown = new AbortController();
   const deadLetterFile = join(dataDir, 'dead-letter.jsonl');
   const dispatcher = new Dispatcher<S3Event>({
     concurrency,
@@ -226,7 +227,11 @@ export async function startLocalStackInternal(options: LocalStackOptions = {}): 
       const entry: LocalStackInternals['invocations'][number] = { event, attempt };
       invocations.push(entry);
       try {
-        entry.result = await processMedia(event, { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()), awsRequestId: randomUUID() });
+        entry.result = await processMedia(event, {
+          getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+          awsRequestId: randomUUID(),
+          shutdownSignal: shutdown.signal,
+        });
       } catch (err) {
         entry.error = (err as Error).message;
         throw err;
@@ -288,9 +293,13 @@ export async function startLocalStackInternal(options: LocalStackOptions = {}): 
     (stopping ??= (async () => {
       server.close();
       server.closeAllConnections();
+      // Running renders stop now; their jobs go back to queued and are picked up at the next start.
+      shutdown.abort();
       const pending = dispatcher.stop();
+      const grace = new Promise<void>((r) => setTimeout(r, 10_000).unref());
+      await Promise.race([pending, grace]);
       await (renderer as { close?: () => Promise<void> }).close?.();
-      await pending;
+      await Promise.race([pending, grace]);
       await s3rver.close().catch(() => {});
       client.destroy();
     })());

@@ -85,7 +85,14 @@ interface Lease {
   expiresAt: string;
 }
 
-type LambdaContextLike = Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'awsRequestId'>>;
+/**
+ * What the handler reads from the Lambda context. `shutdownSignal` is not Lambda's: the local stack
+ * sets it on Ctrl-C so a running render stops at once and the job goes back to `queued` (the attempt
+ * does not count) for the next start to pick up.
+ */
+export type LambdaContextLike = Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'awsRequestId'>> & { shutdownSignal?: AbortSignal };
+
+class Interrupted extends Error {}
 
 /** Wrap storage calls so their failures carry the `storage_error` code (and stay retryable). */
 async function storage<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -214,10 +221,13 @@ export function createProcessMediaHandler(ports: ProcessMediaPorts, config: Proc
     });
   }
 
-  async function render(jobId: string, manifest: JobManifest, attempts: number, budgetMs: number, log: Logger): Promise<JobVideo> {
+  async function render(jobId: string, manifest: JobManifest, attempts: number, budgetMs: number, log: Logger, shutdown?: AbortSignal): Promise<JobVideo> {
     const workDir = await mkdtemp(join(config.tempRoot ?? tmpdir(), `job-${jobId.slice(0, 8)}-`));
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(new CodedError('render_timeout', 'The render ran out of time.')), budgetMs);
+    const onShutdown = () => abort.abort(new Interrupted('shutting down'));
+    if (shutdown?.aborted) onShutdown();
+    else shutdown?.addEventListener('abort', onShutdown, { once: true });
     let lastWrite = 0;
     let lastFraction = 0;
     let chain: Promise<void> = Promise.resolve();
@@ -241,6 +251,7 @@ export function createProcessMediaHandler(ports: ProcessMediaPorts, config: Proc
           },
         });
       } catch (err) {
+        if (shutdown?.aborted) throw new Interrupted('the render was stopped by a shutdown');
         if (abort.signal.aborted) {
           throw new CodedError('render_timeout', `The render did not finish within ${Math.round(budgetMs / 1000)} s (the function's time limit).`);
         }
@@ -292,6 +303,7 @@ export function createProcessMediaHandler(ports: ProcessMediaPorts, config: Proc
       };
     } finally {
       clearTimeout(timer);
+      shutdown?.removeEventListener('abort', onShutdown);
       await chain;
       await rm(workDir, { recursive: true, force: true }).catch((err: Error) => log.warn('could not remove work dir', { error: err.message }));
     }
@@ -332,12 +344,17 @@ export function createProcessMediaHandler(ports: ProcessMediaPorts, config: Proc
       const budgetMs = remainingMs - marginMs - (clock.now().getTime() - started.getTime());
       if (budgetMs < 1000) throw new CodedError('internal_error', `Not enough time left in this invocation to render (${budgetMs} ms).`);
       log.info('rendering', { attempt: attempts, images: manifest.images.length, videoSeconds: manifest.videoSeconds, budgetMs });
-      const video = await render(jobId, manifest, attempts, budgetMs, log);
+      const video = await render(jobId, manifest, attempts, budgetMs, log, context?.shutdownSignal);
       await writeStatus(statusRecord(jobId, 'done', clock.now(), { video, attempts }));
       metrics.addMetric(METRIC.jobsSucceeded, 'Count', 1);
       log.info('job done', { attempt: attempts, totalSeconds: (clock.now().getTime() - started.getTime()) / 1000 });
       return { outcome: 'rendered' };
     } catch (err) {
+      if (err instanceof Interrupted || context?.shutdownSignal?.aborted) {
+        log.warn('interrupted by shutdown; the job is queued again', { attempt: attempts });
+        await writeStatus(statusRecord(jobId, 'queued', clock.now(), { attempts: attempts - 1 })).catch(() => {});
+        throw err;
+      }
       const coded = toCoded(err);
       const final = DETERMINISTIC.has(coded.code) || attempts >= maxAttempts;
       if (final) {
