@@ -3,6 +3,7 @@
  * the environment (core/config.ts ENV), AWS adapters, the handler from handlers/api.ts.
  */
 import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { createApiHandler } from '../handlers/api.ts';
 import { settingsFromEnv } from '../core/settings.ts';
 import { createS3Client, S3ObjectStore, S3UploadSigner } from '../adapters/aws/s3.ts';
@@ -10,15 +11,21 @@ import { createLogger, createMetrics } from '../adapters/aws/observability.ts';
 
 const settings = settingsFromEnv(process.env);
 const client = createS3Client();
+const logger = createLogger('api');
 
-export const handler = createApiHandler(
+const api = createApiHandler(
   {
     input: new S3ObjectStore(client, settings.inputBucket),
     signer: new S3UploadSigner(client, settings.inputBucket),
     clock: { now: () => new Date() },
     ids: { jobId: () => randomUUID() },
-    logger: createLogger('api'),
+    logger,
     metrics: createMetrics('api'),
   },
   { limits: settings.limits },
 );
+
+export async function handler(event: APIGatewayProxyEventV2, context: Context) {
+  logger.powertools.addContext(context);
+  return api(event);
+}
