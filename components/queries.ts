@@ -3,30 +3,38 @@ import { childOpts, type Ctx } from './context.ts';
 import type { PipelineFunction } from './functions.ts';
 
 /**
- * The log line the queries read: process-media logs one per job when it ends (Powertools Logger, JSON):
- * `{"message":"job finished","jobId","status":"done"|"failed","code"?,"images","videoSeconds","renderSeconds","bytes"}`.
- * Documented in docs/cloudwatch-setup.md; the handler owns the line, these queries only read it.
+ * The log lines the queries read, as process-media writes them (Powertools Logger JSON, `jobId` on every
+ * line of a job; lambdas/src/handlers/process-media.ts):
+ *   "rendered"    { jobId, images, renderSeconds, durationSeconds, bytes, preset, transition }
+ *   "job failed"  { jobId, code, message, attempt }   (final: the job is marked failed)
+ *   "attempt failed; the event will be retried" { jobId, code, attempt, maxAttempts }
+ * Cold starts come from Lambda's own REPORT lines (`@initDuration`), so they need nothing from the code.
  */
-export const JOB_SUMMARY = {
-  message: 'job finished',
-  fields: ['jobId', 'status', 'code', 'images', 'videoSeconds', 'renderSeconds', 'bytes'],
+export const LOG_MESSAGES = {
+  rendered: 'rendered',
+  failed: 'job failed',
+  retried: 'attempt failed; the event will be retried',
 } as const;
-
-const summary = `filter message = "${JOB_SUMMARY.message}"`;
 
 /** Logs Insights query strings, by part name. */
 export const QUERIES = {
   'slowest-jobs': [
-    'fields @timestamp, jobId, images, videoSeconds, renderSeconds, bytes',
-    `${summary} and status = "done"`,
+    `filter message = "${LOG_MESSAGES.rendered}"`,
+    'fields @timestamp, jobId, images, durationSeconds as videoSeconds, renderSeconds, bytes, preset, transition',
     'sort renderSeconds desc',
     'limit 25',
   ].join('\n| '),
-  'failures-by-code': [`${summary} and status = "failed"`, 'stats count(*) as failures, latest(jobId) as lastJob by code', 'sort failures desc'].join('\n| '),
+  'failures-by-code': [
+    `filter message in ["${LOG_MESSAGES.failed}", "${LOG_MESSAGES.retried}"]`,
+    // message tells a final failure (the job is failed) from an attempt that will be retried
+    'stats count(*) as occurrences, latest(jobId) as lastJob by code, message',
+    'sort occurrences desc',
+  ].join('\n| '),
   'duration-vs-images': [
-    `${summary} and status = "done"`,
-    'stats count(*) as jobs, avg(renderSeconds) as avgRenderSeconds, max(renderSeconds) as maxRenderSeconds, avg(videoSeconds / renderSeconds) as avgSpeed by bin(images, 10) as imageBucket',
-    'sort imageBucket asc',
+    `filter message = "${LOG_MESSAGES.rendered}"`,
+    'fields floor(images / 10) * 10 as imagesFrom',
+    'stats count(*) as jobs, avg(renderSeconds) as avgRenderSeconds, max(renderSeconds) as maxRenderSeconds, avg(durationSeconds / renderSeconds) as videoSecondsPerRenderSecond by imagesFrom',
+    'sort imagesFrom asc',
   ].join('\n| '),
   'cold-starts': [
     'filter @type = "REPORT"',

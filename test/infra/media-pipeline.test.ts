@@ -570,8 +570,11 @@ describe('infra: MediaPipeline under mocks', function () {
       const q = (k: string) => def.one(T.query, `media-query-${k}`).inputs;
       const processLogs = def.one(T.logGroup, 'media-process-media-logs').state.name;
       assert.match(q('slowest-jobs').queryString, /sort renderSeconds desc/);
-      assert.match(q('failures-by-code').queryString, /stats count\(\*\) as failures.* by code/);
-      assert.match(q('duration-vs-images').queryString, /by bin\(images, 10\)/);
+      assert.match(q('slowest-jobs').queryString, /^filter message = "rendered"/);
+      assert.match(q('failures-by-code').queryString, /filter message in \["job failed", "attempt failed; the event will be retried"\]/);
+      assert.match(q('failures-by-code').queryString, / by code, message\n/);
+      assert.match(q('duration-vs-images').queryString, /floor\(images \/ 10\) \* 10 as imagesFrom/);
+      assert.match(q('duration-vs-images').queryString, /by imagesFrom/);
       assert.match(q('cold-starts').queryString, /@initDuration/);
       assert.deepEqual(q('slowest-jobs').logGroupNames, [processLogs]);
       assert.equal(q('cold-starts').logGroupNames.length, 2);
