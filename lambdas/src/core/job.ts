@@ -17,6 +17,7 @@ import {
   type Limits,
   type RenderOptions,
 } from '../../../contracts/index.ts';
+import { budgetProblem } from './budget.ts';
 import { keys } from './keys.ts';
 
 /** Longest image name we accept (characters); longer is `invalid_image_name`. */
@@ -189,6 +190,8 @@ export function validateCreateRequest(body: unknown, limits: Limits): Validated<
       { videoSeconds: round(videoSeconds), limit: limits.maxVideoSeconds },
     );
   }
+  const overBudget = budgetProblem(parsed.options, images.length, limits);
+  if (overBudget) return problem('job_budget_exceeded', overBudget.message, overBudget.details);
   return { ok: true, value: { images, options: parsed.options, grant, videoSeconds } };
 }
 
@@ -318,6 +321,8 @@ export function parseManifest(text: string, jobId: string, limits: Limits): Vali
   if (videoSeconds > limits.maxVideoSeconds) {
     return problem('job_budget_exceeded', `the manifest asks for ${round(videoSeconds)} s of video; the limit is ${limits.maxVideoSeconds} s`);
   }
+  const manifestOverBudget = budgetProblem(parsed.options, m.images.length, limits);
+  if (manifestOverBudget) return problem('job_budget_exceeded', `the manifest is over the render budget: ${manifestOverBudget.message}`);
   return {
     ok: true,
     value: {
