@@ -122,6 +122,12 @@ export interface Renderer {
     workDir: string;
     onProgress?: (p: RenderProgress) => void;
     signal?: AbortSignal;
+    /**
+     * Fan-out (core/segments.ts): render only output frames [start, end) of the plan, as a video of its
+     * own starting at 0 (durationSeconds is the range's). Images outside the range are never loaded.
+     * The poster is written only when the range shows image 0. Unset: the whole video.
+     */
+    frames?: { start: number; end: number };
   }): Promise<RenderResult>;
 }
 

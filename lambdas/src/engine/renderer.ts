@@ -11,6 +11,7 @@ import { CodedError } from '../core/ports.ts';
 import type { Renderer, RenderInput, RenderProgress, RenderResult } from '../core/ports.ts';
 import { emittedFrames, planRender } from '../core/render-plan.ts';
 import type { RenderPlan } from '../core/render-plan.ts';
+import { imagesForRange, slicePlan } from '../core/segments.ts';
 import { startFfmpeg } from './ffmpeg.ts';
 import { resolveFfmpegPath } from './ffmpeg-path.ts';
 import { fitImage, writePoster } from './image.ts';
@@ -77,6 +78,8 @@ class FrameCache {
     private readonly spec: FitSpec,
     private readonly ahead: number,
     private readonly signal?: AbortSignal,
+    /** Last image index the read-ahead may load (a fan-out segment needs only its own images). */
+    private readonly last = images.length - 1,
   ) {}
 
   private load(k: number): Promise<FittedFrame> {
@@ -104,7 +107,7 @@ class FrameCache {
   get(k: number, keepFrom: number): Promise<FittedFrame> {
     for (const key of this.frames.keys()) if (key < keepFrom) this.frames.delete(key);
     const p = this.load(k);
-    for (let j = k + 1; j <= k + this.ahead && j < this.images.length; j++) this.load(j);
+    for (let j = k + 1; j <= k + this.ahead && j <= this.last; j++) this.load(j);
     return p;
   }
 
@@ -115,17 +118,19 @@ class FrameCache {
 
 export function createRenderer(config: RendererConfig = {}): Renderer {
   return {
-    async render({ images, options, maxImagePixels, workDir, onProgress, signal }): Promise<RenderResult> {
+    async render({ images, options, maxImagePixels, workDir, onProgress, signal, frames }): Promise<RenderResult> {
       const started = performance.now();
       if (images.length === 0) throw new CodedError('manifest_invalid', 'a render needs at least one image');
-      const plan = planRender(options, images.map((i) => i.durationSeconds));
+      const full = planRender(options, images.map((i) => i.durationSeconds));
+      // Fan-out: one segment of the timeline, rebased to start at frame 0 (core/segments.ts).
+      const plan = frames ? slicePlan(full, frames) : full;
       const videoPath = join(workDir, 'video.mp4');
       const posterPath = join(workDir, 'poster.jpg');
       const spec: FitSpec = { width: plan.width, height: plan.height, fit: options.fit, background: options.background, maxImagePixels };
       // Read-ahead: one image while encoding (decode overlaps encode). Without crossfades a second one,
       // so `still` mode keeps both cores decoding; with crossfades at most two fitted frames exist.
       const ahead = options.transition === 'crossfade' ? 1 : 2;
-      const cache = new FrameCache(images, spec, ahead, signal);
+      const cache = new FrameCache(images, spec, ahead, signal, frames ? Math.max(...imagesForRange(full, frames)) : images.length - 1);
 
       let reported = 0;
       const report = (fraction: number) => {
