@@ -1,8 +1,22 @@
 /**
- * `npm start`: the local stack on http://127.0.0.1:${PORT:-3000}. Ctrl-C stops it cleanly; finished jobs
- * stay in DATA_DIR (default .data/) for the next start.
+ * `npm start`: builds the upload page (ui/ → dist/ui, unless SKIP_UI_BUILD=1 or there is no ui/), then
+ * runs the local stack on http://127.0.0.1:${PORT:-3000}. Ctrl-C stops it cleanly; finished jobs stay in
+ * DATA_DIR (default .data/) for the next start.
  */
+import { existsSync } from 'node:fs';
+
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const UI_CONFIG = 'ui/vite.config.ts';
+if (process.env.SKIP_UI_BUILD !== '1' && existsSync(UI_CONFIG)) {
+  console.log('Building the upload page (ui/ → dist/ui)…');
+  const { build } = await import('vite');
+  try {
+    await build({ configFile: UI_CONFIG, logLevel: 'warn' });
+  } catch (err) {
+    console.error(`The UI build failed (${(err as Error).message}); starting anyway with what dist/ui has.`);
+  }
+}
 
 const { limitsFromEnv } = await import('../lambdas/src/core/settings.ts');
 const { startLocalStack } = await import('./stack.ts');
