@@ -9,7 +9,7 @@ import {
   ephemeralStorageMbFor,
 } from './args.ts';
 import { apiStatements, createFunctionRole, processStatements, type FunctionRole } from './iam.ts';
-import { functionDir, requireArtifact } from './layer.ts';
+import { functionDir, requireArtifact, requireBundleArchitecture } from './layer.ts';
 import { childOpts, type Ctx, type Statement } from './context.ts';
 import type { SecureBucket } from './buckets.ts';
 
@@ -41,6 +41,7 @@ interface FunctionSpec {
 export function createFunction(ctx: Ctx, spec: FunctionSpec): PipelineFunction {
   const { args } = ctx;
   const code = requireArtifact(functionDir(args.artifactsDir, spec.bundle), `npm run build:lambdas -- --arch ${args.architecture}`);
+  requireBundleArchitecture(args.artifactsDir, args.architecture);
   const logGroup = new aws.cloudwatch.LogGroup(
     `${ctx.name}-${spec.part}-logs`,
     { namePrefix: `/media-pipeline/${ctx.serviceName}/${spec.part}-`, retentionInDays: args.logRetentionDays, tags: args.tags },

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
 import { childOpts, type Ctx } from './context.ts';
-import type { Architecture } from './args.ts';
+import type { Architecture, ResolvedArgs } from './args.ts';
 
 /** Where `npm run build:layer -- --arch <arch>` writes the layer zip. */
 export function layerZipPath(artifactsDir: string, architecture: Architecture): string {
@@ -21,6 +21,33 @@ export function requireArtifact(file: string, command: string): string {
     throw new Error(`MediaPipeline: build artifact ${file} is missing: run \`${command}\` first (see docs/deploy.md).`);
   }
   return file;
+}
+
+/**
+ * The bundles carry sharp's native binaries for one architecture (dist/lambdas/build-info.json): refuse
+ * to deploy them on the other one, where process-media would fail on its first image.
+ */
+export function requireBundleArchitecture(artifactsDir: string, architecture: Architecture): void {
+  const file = path.join(artifactsDir, 'lambdas', 'build-info.json');
+  if (!fs.existsSync(file)) return;
+  const built = (JSON.parse(fs.readFileSync(file, 'utf8')) as { architecture?: string }).architecture;
+  if (built !== architecture) {
+    throw new Error(`MediaPipeline: the Lambda bundles in ${path.dirname(file)} were built for ${built}, not ${architecture}: run \`npm run build:lambdas -- --arch ${architecture}\`.`);
+  }
+}
+
+/**
+ * Every artifact the args need, checked before any resource is registered (a failed check must not leave
+ * a half-created stack behind).
+ */
+export function requireArtifacts(args: ResolvedArgs): void {
+  const build = `npm run build:lambdas -- --arch ${args.architecture}`;
+  requireArtifact(functionDir(args.artifactsDir, 'api'), build);
+  requireArtifact(functionDir(args.artifactsDir, 'process-media'), build);
+  requireBundleArchitecture(args.artifactsDir, args.architecture);
+  if (args.ffmpegLayerArn === undefined) {
+    requireArtifact(layerZipPath(args.artifactsDir, args.architecture), `npm run build:layer -- --arch ${args.architecture}`);
+  }
 }
 
 /**

@@ -11,7 +11,7 @@ import {
   distributionReadStatement,
   type SecureBucket,
 } from './buckets.ts';
-import { createFfmpegLayer } from './layer.ts';
+import { createFfmpegLayer, requireArtifacts } from './layer.ts';
 import {
   createApiFunction,
   createAsyncInvokeConfig,
@@ -108,10 +108,12 @@ export class MediaPipeline extends pulumi.ComponentResource {
     const identity = aws.getCallerIdentityOutput({}, { parent: this });
     const region = aws.getRegionOutput({}, { parent: this });
     const partition = aws.getPartitionOutput({}, { parent: this });
+    const resolved = resolveArgs(args);
+    requireArtifacts(resolved);
     return {
       name,
       parent: this,
-      args: resolveArgs(args),
+      args: resolved,
       accountId: identity.accountId,
       region: region.region,
       partition: partition.partition,

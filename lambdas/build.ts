@@ -217,7 +217,7 @@ export async function buildLambdas(options: BuildOptions): Promise<BuildInfo> {
     const bundleBytes = fs.statSync(path.join(fnDir, 'index.mjs')).size;
     const totalBytes = dirBytes(fnDir);
     info.functions[fn] = { bundleBytes, totalBytes };
-    log(`${fn}: index.mjs ${(bundleBytes / 1e6).toFixed(2)} MB, with node_modules ${(totalBytes / 1e6).toFixed(1)} MB (${options.architecture})`);
+    log(`${fn}: index.mjs ${(bundleBytes / 1e6).toFixed(2)} MB, directory ${(totalBytes / 1e6).toFixed(1)} MB unzipped (${options.architecture})`);
   }
   fs.writeFileSync(path.join(lambdasDir, 'build-info.json'), `${JSON.stringify(info, null, 2)}\n`);
   return info;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { ENV, METRIC, METRICS_NAMESPACE } from '../../lambdas/src/core/config.ts';
-import { ACCOUNT, fakeArtifacts, fakeSite, policyOf, runPipeline, valueOf, type Recorded, type Run } from './harness.ts';
+import { ACCOUNT, fakeArtifacts, fakeSite, policyOf, recorded, runPipeline, valueOf, type Recorded, type Run } from './harness.ts';
 
 const T = {
   component: 'media-pipeline:index:MediaPipeline',
@@ -158,13 +158,33 @@ describe('infra: MediaPipeline under mocks', function () {
     it('fails with the command to run when a build artifact is missing', async () => {
       const empty = fs.mkdtempSync(`${artifacts}-empty`);
       try {
+        fs.mkdirSync(`${empty}/lambdas/api`, { recursive: true });
+        fs.mkdirSync(`${empty}/lambdas/process-media`, { recursive: true });
         await assert.rejects(runPipeline('missing', { artifactsDir: empty }), /npm run build:layer -- --arch arm64/);
+        fs.rmSync(`${empty}/lambdas`, { recursive: true });
         await assert.rejects(
           runPipeline('missing2', { artifactsDir: empty, ffmpegLayerArn: 'arn:aws:lambda:eu-west-1:1:layer:x:1' }),
           /npm run build:lambdas/,
         );
       } finally {
         fs.rmSync(empty, { recursive: true, force: true });
+      }
+    });
+
+    it('refuses bundles built for the other architecture (sharp is native)', async () => {
+      const armBuilt = fakeArtifacts();
+      try {
+        fs.writeFileSync(`${armBuilt}/lambdas/build-info.json`, JSON.stringify({ architecture: 'arm64' }));
+        const before = recorded.length;
+        await assert.rejects(runPipeline('wrongarch', { artifactsDir: armBuilt, architecture: 'x86_64' }), /built for arm64, not x86_64: run `npm run build:lambdas -- --arch x86_64`/);
+        await new Promise((r) => setTimeout(r, 100));
+        assert.deepEqual(
+          recorded.slice(before).filter((r) => r.name.startsWith('wrongarch-')).map((r) => r.name),
+          [],
+          'nothing registered before the check',
+        );
+      } finally {
+        fs.rmSync(armBuilt, { recursive: true, force: true });
       }
     });
   });
