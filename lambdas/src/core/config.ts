@@ -16,6 +16,12 @@ export const ENV = {
   ffmpegPath: 'FFMPEG_PATH',
   /** Attempts process-media gets (1 + async retries); on the last one a failure also marks the job failed. */
   processMaxAttempts: 'PROCESS_MAX_ATTEMPTS',
+  /** Fan-out (core/segments.ts): segments rendered in parallel per long job; 1 (default) = off. */
+  renderSegments: 'RENDER_SEGMENTS',
+  /** Fan-out: only videos at least this many seconds long are split. @default 60 */
+  segmentMinVideoSeconds: 'SEGMENT_MIN_VIDEO_SECONDS',
+  /** Fan-out: name of the render-segment function process-media invokes (AWS). */
+  segmentFunctionName: 'SEGMENT_FUNCTION_NAME',
 } as const;
 
 /** CloudWatch namespace for custom metrics (EMF through Powertools Metrics). */

@@ -131,6 +131,48 @@ export interface Renderer {
   }): Promise<RenderResult>;
 }
 
+/**
+ * Fan-out (core/segments.ts): what process-media sends one segment worker. Everything the worker needs
+ * comes from the job's manifest, which process-media already validated; the worker checks that every
+ * image key is the job's own (keys.image) before reading it.
+ */
+export interface SegmentRequest {
+  jobId: string;
+  /** 0-based index of the segment in the joined video. */
+  segment: number;
+  /** Segments in this job's split. */
+  count: number;
+  /** Output frames [start, end) of the whole plan. */
+  frames: { start: number; end: number };
+  options: RenderOptions;
+  /** Seconds on screen of every image of the job (the plan needs them all). */
+  durations: number[];
+  /** Only the images this segment shows: index in the job, object key, ETag recorded at start, label for messages. */
+  images: { index: number; key: string; etag: string; label: string }[];
+  /** Milliseconds the worker may spend rendering. */
+  timeoutMs: number;
+}
+
+/** What a segment worker stored: `keys.segment(jobId, segment)` (+ the poster for segment 0). */
+export interface SegmentResult {
+  segment: number;
+  key: string;
+  posterKey?: string;
+  bytes: number;
+  durationSeconds: number;
+  renderSeconds: number;
+  /** True when an earlier invocation had already stored this exact segment. */
+  reused: boolean;
+}
+
+/** The wire form of a worker's answer: failures keep their contract code across the invoke. */
+export type SegmentResponse = ({ ok: true } & SegmentResult) | { ok: false; error: { code: string; message: string } };
+
+/** Runs one segment worker and waits for it (AWS: Lambda Invoke RequestResponse; local: worker threads). Throws CodedError. */
+export interface SegmentInvoker {
+  invoke(request: SegmentRequest, signal?: AbortSignal): Promise<SegmentResult>;
+}
+
 /** A failure with a contract code (JobFailureCode or ApiErrorCode) and a human message. */
 export class CodedError extends Error {
   constructor(
