@@ -6,6 +6,8 @@
 import { existsSync } from 'node:fs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// PORT, DATA_DIR, FFMPEG_PATH… from .env (see .env.example); variables already set win.
+if (existsSync('.env')) process.loadEnvFile('.env');
 
 const UI_CONFIG = 'ui/vite.config.ts';
 if (process.env.SKIP_UI_BUILD !== '1' && existsSync(UI_CONFIG)) {
