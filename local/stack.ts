@@ -261,7 +261,12 @@ export async function startLocalStackInternal(options: LocalStackOptions = {}): 
       try {
         body = await readBody(req);
       } catch (err) {
-        if (err instanceof BodyTooLargeError) return sendError(res, 413, 'payload_too_large', 'The request body is over 10 MB.');
+        if (err instanceof BodyTooLargeError) {
+          // The rest of the body is still on the socket: answer, then close the connection (else the
+          // client's next request on this keep-alive connection would be read from the leftover bytes).
+          res.setHeader('connection', 'close');
+          return sendError(res, 413, 'payload_too_large', 'The request body is over 10 MB.');
+        }
         throw err;
       }
       const result = await api(toApiGatewayEvent(req, body));
