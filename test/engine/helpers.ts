@@ -55,11 +55,13 @@ export interface Probe {
   frames: number;
   duration: number;
   packetTimes: number[];
+  /** Bytes of each video packet, in file order. */
+  packetSizes: number[];
 }
 
 export async function probe(file: string): Promise<Probe> {
-  const { stdout } = await run(FFPROBE, ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=codec_name,pix_fmt,width,height,nb_read_packets:format=duration', '-show_entries', 'packet=pts_time', '-of', 'json', file]);
-  const j = JSON.parse(stdout) as { streams: Record<string, string | number>[]; format: { duration: string }; packets: { pts_time: string }[] };
+  const { stdout } = await run(FFPROBE, ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=codec_name,pix_fmt,width,height,nb_read_packets:format=duration', '-show_entries', 'packet=pts_time,size', '-of', 'json', file]);
+  const j = JSON.parse(stdout) as { streams: Record<string, string | number>[]; format: { duration: string }; packets: { pts_time: string; size: string }[] };
   const s = j.streams[0]!;
   return {
     codec: String(s.codec_name),
@@ -69,6 +71,7 @@ export async function probe(file: string): Promise<Probe> {
     frames: Number(s.nb_read_packets),
     duration: Number(j.format.duration),
     packetTimes: j.packets.map((p) => Number(p.pts_time)).sort((a, b) => a - b),
+    packetSizes: j.packets.map((p) => Number(p.size)),
   };
 }
 

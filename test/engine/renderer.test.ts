@@ -35,6 +35,10 @@ describe('engine: real renders (sharp + FFmpeg)', function () {
     assert.deepEqual([p.width, p.height], [W, H]);
     assert.deepEqual([r.width, r.height], [W, H]);
     assert.equal(p.frames, 72, 'constant 24 fps for 3 s');
+    // Each still is encoded once; its repeats are all-skip pictures of a few bytes (h264.ts).
+    const big = p.packetSizes.filter((s) => s > 40);
+    assert.ok(big.length >= 3 && big.length <= 4, `pictures encoded: ${big.length}`);
+    assert.ok(p.packetSizes.filter((s) => s <= 16).length >= 68, 'repeats are skip pictures');
     assert.ok(Math.abs(p.duration - 3) <= 1 / 24, `duration ${p.duration}`);
     assert.equal(r.durationSeconds, 3);
     assert.equal(r.bytes, (await stat(r.videoPath)).size);
@@ -222,10 +226,13 @@ describe('engine: failures carry contract codes', function () {
   it('stops on abort: a TimeoutError reason is render_timeout, anything else render_failed', async () => {
     const imgs = [await solid(640, 480, RED, 'png'), await solid(640, 480, BLUE, 'png')];
     const ac = new AbortController();
-    const p = renderer.render({ images: inputs(imgs, 20), options: opts({ fps: 60 }), maxImagePixels: 1e8, workDir: dir, signal: ac.signal });
-    setTimeout(() => ac.abort(), 100);
+    // Abort while the render is under way: when image 1 is being loaded.
+    const aborting = inputs(imgs, 20).map((img, i) => ({ ...img, load: async () => (i === 1 && ac.abort(), img.load()) }));
+    const p = renderer.render({ images: aborting, options: opts({ fps: 60 }), maxImagePixels: 1e8, workDir: dir, signal: ac.signal });
     assert.equal(await codeOf(p), 'render_failed');
-    const timed = renderer.render({ images: inputs(imgs, 20), options: opts({ fps: 60 }), maxImagePixels: 1e8, workDir: dir, signal: AbortSignal.timeout(100) });
+    // A deadline signal (e.g. the Lambda's remaining time) that fires while an image is slow to load.
+    const slow = inputs(imgs, 20).map((img, i) => ({ ...img, load: async () => (i === 1 && (await new Promise((r) => setTimeout(r, 300))), img.load()) }));
+    const timed = renderer.render({ images: slow, options: opts({ fps: 60 }), maxImagePixels: 1e8, workDir: dir, signal: AbortSignal.timeout(100) });
     assert.equal(await codeOf(timed), 'render_timeout');
   });
 

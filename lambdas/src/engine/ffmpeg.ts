@@ -4,12 +4,14 @@
  * contract codes (render_failed, render_timeout, out_of_disk).
  */
 import { spawn } from 'node:child_process';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { CodedError } from '../core/ports.ts';
 
 export interface FfmpegProcess {
-  /** Where the input frames go (FFmpeg reads it as `pipe:0`). */
+  /** Where the input goes (FFmpeg reads it as `pipe:0`). */
   stdin: Writable;
+  /** FFmpeg's `pipe:1`: `-progress` lines when `onOutTime` is set, else the output stream. */
+  stdout: Readable;
   /** Resolves when FFmpeg exits 0; rejects with a CodedError otherwise. */
   done: Promise<void>;
   /** Write a chunk, waiting for the pipe to drain; rejects if FFmpeg already failed. */
@@ -49,8 +51,8 @@ export function startFfmpeg(opts: FfmpegRunOptions): FfmpegProcess {
     stderr = (stderr + s).slice(-STDERR_KEEP);
   });
   let pending = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (s: string) => {
+  if (opts.onOutTime) child.stdout.setEncoding('utf8');
+  if (opts.onOutTime) child.stdout.on('data', (s: string) => {
     pending += s;
     let nl: number;
     while ((nl = pending.indexOf('\n')) >= 0) {
@@ -114,5 +116,5 @@ export function startFfmpeg(opts: FfmpegRunOptions): FfmpegProcess {
       child.stdin.write(chunk, (err) => (err ? done.then(() => reject(err), reject) : resolve()));
     });
   };
-  return { stdin: child.stdin, done, write, writeFlushed, kill: () => fail(new CodedError('render_failed', 'render stopped')) };
+  return { stdin: child.stdin, stdout: child.stdout, done, write, writeFlushed, kill: () => fail(new CodedError('render_failed', 'render stopped')) };
 }

@@ -16,6 +16,7 @@ import { startFfmpeg } from './ffmpeg.ts';
 import { resolveFfmpegPath } from './ffmpeg-path.ts';
 import { fitImage, writePoster } from './image.ts';
 import type { FitSpec, FittedFrame } from './image.ts';
+import { AnnexBSplitter, SkipSplicer } from './h264.ts';
 import { mkvFrameHeader, mkvHeader } from './mkv.ts';
 import { blendFrames, i420Size } from './yuv.ts';
 
@@ -26,43 +27,70 @@ export interface RendererConfig {
   timeoutMs?: number;
   /** x264 preset. @default 'veryfast' */
   x264Preset?: string;
-  /** Extra `-x264-params` (see docs/architecture.md "Render engine" for how the default was chosen). */
-  x264Params?: string;
-  /** Constant rate factor. @default 23 */
+  /** Constant rate factor. @default 25 */
   crf?: number;
+  /** Extra `-x264-params`, appended after the engine's own (which the skip-picture splicer relies on). */
+  x264Params?: string;
 }
 
 export const DEFAULT_X264_PRESET = 'veryfast';
-export const DEFAULT_X264_PARAMS = 'keyint=300:rc-lookahead=10:bframes=2';
+export const DEFAULT_CRF = 25;
 export const DEFAULT_TIMEOUT_MS = 600_000;
 
-/** FFmpeg arguments for one render (exported for tests and the docs). */
-export function ffmpegArgs(plan: RenderPlan, mode: RenderOptions['frameRateMode'], outPath: string, cfg: RendererConfig = {}): string[] {
-  const still = mode === 'still';
-  const params = [cfg.x264Params ?? DEFAULT_X264_PARAMS, still ? 'bframes=0' : ''].filter(Boolean).join(':');
+/**
+ * x264 settings every render uses. Each unique picture is encoded once: CAVLC, no weighted prediction,
+ * no B-frames and one reference make the stream one the skip-picture splicer can extend (h264.ts);
+ * `min-keyint=1` lets every new still start with an IDR frame (cheap, exact seeking).
+ */
+export function x264Params(fps: number, extra?: string): string {
+  return [`keyint=${fps * 10}:min-keyint=1:bframes=0:ref=1:cabac=0:weightp=0`, extra].filter(Boolean).join(':');
+}
+
+/** FFmpeg#1: our Matroska stream of unique pictures → H.264 (`still`: a VFR MP4 file; `constant`: Annex B on stdout). */
+export function encoderArgs(plan: RenderPlan, mode: RenderOptions['frameRateMode'], outPath: string, cfg: RendererConfig = {}): string[] {
+  const output =
+    mode === 'still'
+      ? ['-progress', 'pipe:1', '-movflags', '+faststart', '-f', 'mp4', '-y', `file:${resolve(outPath)}`]
+      : ['-f', 'h264', 'pipe:1'];
   return [
     '-hide_banner',
     '-nostdin',
     '-nostats',
     '-loglevel', 'error',
-    '-progress', 'pipe:1',
     // Input: only our Matroska stream of raw I420 frames on stdin.
     '-protocol_whitelist', 'pipe',
     '-f', 'matroska',
     '-i', 'pipe:0',
     '-map', '0:v:0',
     '-an', '-sn', '-dn',
+    // Keep one frame per picture, timestamps on the output frame grid.
     '-r', String(plan.fps),
-    '-vsync', still ? 'vfr' : 'cfr',
-    ...(still ? [] : ['-frames:v', String(plan.totalFrames)]),
+    '-vsync', 'vfr',
     '-c:v', 'libx264',
     '-preset', cfg.x264Preset ?? DEFAULT_X264_PRESET,
     '-tune', 'stillimage',
-    '-crf', String(cfg.crf ?? 23),
-    '-x264-params', params,
+    '-crf', String(cfg.crf ?? DEFAULT_CRF),
+    '-x264-params', x264Params(plan.fps, cfg.x264Params),
     '-pix_fmt', 'yuv420p',
     '-color_range', 'tv',
     '-colorspace', 'smpte170m',
+    ...output,
+  ];
+}
+
+/** FFmpeg#2 (`constant` mode): the spliced constant-rate Annex B stream → MP4 by stream copy. */
+export function muxerArgs(plan: RenderPlan, outPath: string): string[] {
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-nostats',
+    '-loglevel', 'error',
+    '-protocol_whitelist', 'pipe',
+    '-f', 'h264',
+    '-framerate', String(plan.fps),
+    '-i', 'pipe:0',
+    '-map', '0:v:0',
+    '-c', 'copy',
     '-movflags', '+faststart',
     '-f', 'mp4',
     '-y',
@@ -142,59 +170,108 @@ export function createRenderer(config: RendererConfig = {}): Renderer {
       };
       report(0);
 
-      const ff = startFfmpeg({
-        path: config.ffmpegPath ?? resolveFfmpegPath(),
-        args: ffmpegArgs(plan, options.frameRateMode, videoPath, config),
-        timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      const ffmpegPath = config.ffmpegPath ?? resolveFfmpegPath();
+      const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      const constant = options.frameRateMode === 'constant';
+      const emitted = [...emittedFrames(plan)];
+      const enc = startFfmpeg({
+        path: ffmpegPath,
+        args: encoderArgs(plan, options.frameRateMode, videoPath, config),
+        timeoutMs,
         signal,
         // Keep 1 for "finished": reached only once the file is complete.
-        onOutTime: (s) => report(Math.min(0.99, s / plan.durationSeconds)),
+        ...(constant ? {} : { onOutTime: (s: number) => report(Math.min(0.99, s / plan.durationSeconds)) }),
       });
+      const mux = constant ? startFfmpeg({ path: ffmpegPath, args: muxerArgs(plan, videoPath), timeoutMs, signal }) : undefined;
 
-      let poster: Promise<void> | undefined;
-      try {
-        await ff.write(mkvHeader(plan.width, plan.height));
+      /** constant mode: encoder's Annex B → skip-picture splicer → muxer. */
+      const splice = async (): Promise<void> => {
+        if (!mux) return;
+        const splitter = new AnnexBSplitter();
+        let out: Buffer[] = [];
+        const splicer = new SkipSplicer(
+          emitted.map((e) => e.duration),
+          (b) => out.push(b),
+        );
+        const flush = async () => {
+          if (out.length === 0) return;
+          const chunk = Buffer.concat(out);
+          out = [];
+          await mux.write(chunk);
+          report(Math.min(0.99, splicer.outFrames / plan.totalFrames));
+        };
+        try {
+          for await (const chunk of enc.stdout) {
+            for (const nal of splitter.push(chunk as Buffer)) splicer.nal(nal);
+            await flush();
+          }
+          for (const nal of splitter.end()) splicer.nal(nal);
+          splicer.end();
+        } catch (err) {
+          if (err instanceof CodedError) throw err;
+          throw new CodedError('render_failed', `could not re-time the encoded stream: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        await flush();
+        if (splicer.outFrames !== plan.totalFrames) throw new CodedError('render_failed', `spliced ${splicer.outFrames} frames, expected ${plan.totalFrames}`);
+        mux.stdin.end();
+        await mux.done;
+      };
+
+      const feed = async (): Promise<void> => {
+        await enc.write(mkvHeader(plan.width, plan.height));
         const frameBytes = i420Size(plan.width, plan.height);
         const blendBuffers = [Buffer.allocUnsafe(frameBytes), Buffer.allocUnsafe(frameBytes)];
         const inFlight: (Promise<void> | undefined)[] = [undefined, undefined];
         let nextBlend = 0;
-        for (const e of emittedFrames(plan)) {
+        for (const e of emitted) {
           if (signal?.aborted) break;
           const header = mkvFrameHeader(e.pts / plan.fps, frameBytes);
           if (e.kind === 'still') {
             const frame = await cache.get(e.image, e.image);
-            if (e.image === 0 && !poster) {
-              poster = writePoster(frame, posterPath);
-              poster.catch(() => {});
-              delete frame.rgb;
-            }
-            await ff.write(header);
-            await ff.write(frame.yuv);
+            if (e.image === 0 && !poster) startPoster(frame);
+            await enc.write(header);
+            await enc.write(frame.yuv);
           } else {
             const a = await cache.get(e.from, e.from);
             const b = await cache.get(e.to, e.from);
-            if (e.from === 0 && !poster) {
-              poster = writePoster(a, posterPath);
-              poster.catch(() => {});
-              delete a.rgb;
-            }
+            if (e.from === 0 && !poster) startPoster(a);
             const slot = nextBlend;
             nextBlend = 1 - nextBlend;
             await inFlight[slot]; // that buffer must be out of the pipe before it is overwritten
             const out = blendFrames(a.yuv, b.yuv, e.weight, blendBuffers[slot]!);
-            await ff.write(header);
-            inFlight[slot] = ff.writeFlushed(out);
+            await enc.write(header);
+            inFlight[slot] = enc.writeFlushed(out);
           }
         }
         await Promise.all(inFlight);
         cache.clear();
-        ff.stdin.end();
-        await ff.done;
+        enc.stdin.end();
+        await enc.done;
+      };
+
+      let poster: Promise<void> | undefined;
+      const startPoster = (frame: FittedFrame) => {
+        poster = writePoster(frame, posterPath);
+        poster.catch(() => {});
+        delete frame.rgb;
+      };
+      try {
+        await Promise.all([feed(), splice()]);
         await poster;
       } catch (err) {
         cache.clear();
-        ff.kill();
-        await ff.done.catch(() => {});
+        enc.kill();
+        mux?.kill();
+        // Nothing may still be writing into workDir once we return (the caller removes it).
+        const [encErr, muxErr] = await Promise.all([
+          enc.done.then(() => undefined, (e: unknown) => e),
+          mux?.done.then(() => undefined, (e: unknown) => e),
+          poster?.catch(() => {}),
+        ]);
+        // A time limit, an abort or a full disk explains whatever broke downstream of it.
+        const cause = [encErr, muxErr].find((e) => e instanceof CodedError && (e.code === 'render_timeout' || e.code === 'out_of_disk'));
+        if (cause) throw cause;
+        if (signal?.aborted && encErr instanceof CodedError) throw encErr;
         if (err instanceof CodedError) throw err;
         if (err instanceof RangeError) throw new CodedError('manifest_invalid', err.message);
         const code = (err as NodeJS.ErrnoException).code === 'ENOSPC' ? 'out_of_disk' : 'internal_error';
