@@ -26,6 +26,40 @@ export function createAlarmTopic(ctx: Ctx): pulumi.Output<string> {
   return topicArn;
 }
 
+/**
+ * API 5xx rate: metric math (5xx / requests) over the API's `5xx` and `Count` sums, so the threshold is a
+ * share of requests whatever the traffic. Plain aws.cloudwatch (awsx's createAlarm takes one metric).
+ */
+function createApi5xxRateAlarm(
+  ctx: Ctx,
+  m: PipelineMetrics,
+  actions: { alarmActions: pulumi.Output<string>[]; okActions: pulumi.Output<string>[]; treatMissingData: 'notBreaching' },
+): aws.cloudwatch.MetricAlarm {
+  const query = (id: string, metric: PipelineMetrics['api5xx']) => ({
+    id,
+    returnData: false,
+    metric: { namespace: metric.namespace, metricName: metric.name, dimensions: metric.dimensions!, period: metric.period, stat: 'Sum' },
+  });
+  return new aws.cloudwatch.MetricAlarm(
+    `${ctx.name}-api-5xx`,
+    {
+      ...actions,
+      alarmDescription: 'more than 5% of API requests answered 5xx for 10 minutes',
+      comparisonOperator: 'GreaterThanThreshold',
+      threshold: 0.05,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      metricQueries: [
+        query('errors', m.api5xx),
+        query('requests', m.apiRequests),
+        { id: 'rate', expression: 'IF(requests > 0, errors / requests, 0)', label: 'API 5xx rate', returnData: true },
+      ],
+      tags: ctx.args.tags,
+    },
+    childOpts(ctx),
+  );
+}
+
 /** p95 duration threshold: a share of the timeout, in milliseconds. */
 export function durationThresholdMs(timeoutSeconds: number): number {
   return Math.round(timeoutSeconds * 1000 * DURATION_ALARM_RATIO);
@@ -65,18 +99,7 @@ export function createAlarms(ctx: Ctx, m: PipelineMetrics, topicArn: pulumi.Outp
       { ...actions, threshold: 1, evaluationPeriods: 1, alarmDescription: 'events for jobs that failed every attempt are waiting in the dead-letter queue' },
       opts,
     ),
-    m.api5xxRate.createAlarm(
-      `${ctx.name}-api-5xx`,
-      {
-        ...actions,
-        comparisonOperator: 'GreaterThanThreshold',
-        threshold: 0.05,
-        evaluationPeriods: 2,
-        datapointsToAlarm: 2,
-        alarmDescription: 'more than 5% of API requests answered 5xx for 10 minutes',
-      },
-      opts,
-    ),
+    createApi5xxRateAlarm(ctx, m, actions),
     m.apiLatencyP95.createAlarm(
       `${ctx.name}-api-latency`,
       {

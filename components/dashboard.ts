@@ -37,7 +37,7 @@ export function createDashboard(ctx: Ctx, m: PipelineMetrics, alarms: aws.cloudw
         ),
         new cw.RowWidget(
           graph('API requests, 4xx, function errors', [m.apiRequests, m.api4xx, m.apiErrors]),
-          graph('API 5xx rate', [m.api5xxRate]),
+          graph('API 5xx', [m.api5xx]),
           graph('API latency p95 (ms)', [m.apiLatencyP95]),
         ),
       ],

@@ -23,8 +23,7 @@ export interface PipelineMetrics {
   apiErrors: Metric;
   deadLetterVisible: Metric;
   apiRequests: Metric;
-  /** Average of the 0/1 per-request `5xx` metric = the share of requests answered 5xx. */
-  api5xxRate: Metric;
+  api5xx: Metric;
   api4xx: Metric;
   apiLatencyP95: Metric;
   /** The handlers' custom metrics (contracts in lambdas/src/core/config.ts). */
@@ -67,7 +66,7 @@ export function pipelineMetrics(
       statistic: 'Maximum',
     }),
     apiRequests: gateway('Count', 'Sum'),
-    api5xxRate: gateway('5xx', 'Average'),
+    api5xx: gateway('5xx', 'Sum'),
     api4xx: gateway('4xx', 'Sum'),
     apiLatencyP95: gateway('Latency', 'Average').withExtendedStatistic(95),
     custom: {

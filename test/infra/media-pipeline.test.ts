@@ -564,8 +564,12 @@ describe('infra: MediaPipeline under mocks', function () {
       assert.deepEqual(dlq.dimensions, { QueueName: def.one(T.queue, 'media-process-dlq').state.name });
       const apiId = def.one(T.api, 'media-http-api').state.id ?? 'media-http-api-id';
       const e5xx = alarm(def, 'api-5xx');
-      assert.deepEqual([e5xx.namespace, e5xx.metricName, e5xx.statistic, e5xx.threshold, e5xx.comparisonOperator], ['AWS/ApiGateway', '5xx', 'Average', 0.05, 'GreaterThanThreshold']);
-      assert.deepEqual(e5xx.dimensions, { ApiId: apiId });
+      assert.deepEqual([e5xx.threshold, e5xx.comparisonOperator, e5xx.metricName], [0.05, 'GreaterThanThreshold', undefined]);
+      const [errors, requests, rate] = e5xx.metricQueries;
+      assert.deepEqual(errors.metric, { namespace: 'AWS/ApiGateway', metricName: '5xx', dimensions: { ApiId: apiId }, period: 300, stat: 'Sum' });
+      assert.deepEqual(requests.metric, { namespace: 'AWS/ApiGateway', metricName: 'Count', dimensions: { ApiId: apiId }, period: 300, stat: 'Sum' });
+      assert.deepEqual([rate.expression, rate.returnData], ['IF(requests > 0, errors / requests, 0)', true]);
+      assert.deepEqual([errors.id, requests.id, errors.returnData, requests.returnData], ['errors', 'requests', false, false]);
       const latency = alarm(def, 'api-latency');
       assert.deepEqual([latency.metricName, latency.extendedStatistic, latency.threshold], ['Latency', 'p95', 2000]);
     });
