@@ -4,7 +4,7 @@
  * Same seed and size give the same bytes (with the same sharp/libvips build), so every run and every
  * machine benchmarks the same work. Nothing is downloaded.
  */
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 
@@ -156,12 +156,9 @@ export async function generateImages(opts: GenerateOptions): Promise<string[]> {
   await mkdir(opts.dir, { recursive: true });
   const stamp: Stamp = { width, height, seed, quality, sharp: sharp.versions.sharp ?? '' };
   const stampPath = join(opts.dir, 'stamp.json');
-  let reuse = false;
-  try {
-    reuse = JSON.stringify(JSON.parse(await readFile(stampPath, 'utf8'))) === JSON.stringify(stamp);
-  } catch {
-    reuse = false;
-  }
+  const reuse = await readFile(stampPath, 'utf8')
+    .then((text) => JSON.stringify(JSON.parse(text)) === JSON.stringify(stamp))
+    .catch(() => false);
   if (!reuse) await writeFile(stampPath, JSON.stringify(stamp));
   const paths: string[] = [];
   for (let i = 0; i < opts.count; i++) {
@@ -175,7 +172,6 @@ export async function generateImages(opts: GenerateOptions): Promise<string[]> {
     const bytes = await renderImage(i, width, height, seed, quality);
     // write to a temp name first so an interrupted run never leaves a truncated image behind
     await writeFile(`${path}.part`, bytes);
-    const { rename } = await import('node:fs/promises');
     await rename(`${path}.part`, path);
     opts.log?.(`generated ${imageName(i)} ${(bytes.length / 1e6).toFixed(2)} MB in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
   }

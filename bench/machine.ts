@@ -23,7 +23,7 @@ export async function machineInfo(): Promise<MachineInfo> {
   } catch {
     // not Linux?
   }
-  let kernel = '';
+  let kernel: string;
   try {
     kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
   } catch {
