@@ -49,11 +49,16 @@ export async function launchBrowser(): Promise<Browser> {
   };
 }
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+/**
+ * Save `<name>-phone.png` or `<name>-desktop.png`. Phones get what is on screen (sticky bars where they
+ * really are); desktops the whole page, unless `fullPage` says otherwise.
+ */
+export async function screenshot(page: Page, name: string, fullPage?: boolean, animations: 'disabled' | 'allow' = 'disabled'): Promise<string> {
   await mkdir(ARTIFACTS, { recursive: true });
   const vp = page.viewportSize();
-  const file = join(ARTIFACTS, `${name}-${vp && vp.width <= 400 ? 'phone' : 'desktop'}.png`);
-  await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
+  const phone = !!vp && vp.width <= 400;
+  const file = join(ARTIFACTS, `${name}-${phone ? 'phone' : 'desktop'}.png`);
+  await page.screenshot({ path: file, fullPage: fullPage ?? !phone, animations });
   return file;
 }
 
@@ -75,3 +80,23 @@ export function noisy(width: number, height: number, rgb: readonly number[], amp
   }
   return sharp(buf, { raw: { width, height, channels: 3 } });
 }
+
+/** A photo-like picture (sky, sun, hills) for screenshots that should look like real use. */
+export function scene(width: number, height: number, palette: { sky: [string, string]; sun: string; hills: [string, string] }, seed: number): Sharp {
+  const sunX = Math.round(width * (0.2 + ((seed * 37) % 60) / 100));
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
+  <defs><linearGradient id="s" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="${palette.sky[0]}"/><stop offset="1" stop-color="${palette.sky[1]}"/></linearGradient></defs>
+  <rect width="100%" height="100%" fill="url(#s)"/>
+  <circle cx="${sunX}" cy="${Math.round(height * 0.35)}" r="${Math.round(height * 0.12)}" fill="${palette.sun}"/>
+  <path d="M0 ${height * 0.7} Q ${width * 0.25} ${height * 0.45} ${width * 0.5} ${height * 0.65} T ${width} ${height * 0.6} V ${height} H 0 Z" fill="${palette.hills[0]}"/>
+  <path d="M0 ${height * 0.85} Q ${width * 0.35} ${height * 0.7} ${width * 0.7} ${height * 0.82} T ${width} ${height * 0.8} V ${height} H 0 Z" fill="${palette.hills[1]}"/>
+</svg>`;
+  return sharp(Buffer.from(svg));
+}
+
+export const SCENES = [
+  { name: 'sunrise.jpg', palette: { sky: ['#fbbf24', '#f97316'], sun: '#fef3c7', hills: ['#9a3412', '#431407'] } },
+  { name: 'lake.jpg', palette: { sky: ['#38bdf8', '#e0f2fe'], sun: '#fffbeb', hills: ['#15803d', '#14532d'] } },
+  { name: 'dusk.jpg', palette: { sky: ['#312e81', '#db2777'], sun: '#fde68a', hills: ['#1e1b4b', '#0f172a'] } },
+  { name: 'meadow.jpg', palette: { sky: ['#a5f3fc', '#ecfeff'], sun: '#fef9c3', hills: ['#65a30d', '#3f6212'] } },
+] as const satisfies readonly { name: string; palette: Parameters<typeof scene>[2] }[];

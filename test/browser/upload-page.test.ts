@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { startLocalStack, INPUT_BUCKET, type LocalStack } from '../../local/stack.ts';
-import { buildUi, launchBrowser, noisy, RGB, screenshot, solid, VIEWPORTS, type Browser } from './support.ts';
+import { buildUi, launchBrowser, noisy, RGB, scene, SCENES, screenshot, solid, VIEWPORTS, type Browser } from './support.ts';
 
 const run = promisify(execFile);
 const FFMPEG = join(process.cwd(), 'node_modules/@ffmpeg-installer/linux-x64/ffmpeg');
@@ -183,7 +183,11 @@ describe('upload page in chromium against the local stack', function () {
 
     // The player: poster first, plays, duration = the sum shown before starting.
     const video = page.locator('video');
-    assert.match((await video.getAttribute('poster')) ?? '', /\/videos\/.+\/poster\.jpg$/);
+    const poster = (await video.getAttribute('poster')) ?? '';
+    assert.match(poster, /\/videos\/.+\/poster\.jpg$/);
+    const posterRes = await page.request.get(poster);
+    assert.equal(posterRes.status(), 200);
+    assert.equal(posterRes.headers()['content-type'], 'image/jpeg');
     await page.evaluate(() => {
       const v = document.querySelector('video')!;
       v.muted = true;
@@ -250,7 +254,7 @@ describe('upload page in chromium against the local stack', function () {
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.goto(stack.url);
     await page.getByLabel('Choose images').setInputFiles([img.red!, img.blue!, img.text!]);
-    await screenshot(page, '06-dark-picked');
+    await screenshot(page, '06-dark-picked', true);
     // Tab order starts at the skip link, then the file input.
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Skip to content');
@@ -270,12 +274,96 @@ describe('upload page in chromium against the local stack', function () {
     await screenshot(page, '07-dark-arranged');
     await page.emulateMedia({ colorScheme: 'light' });
     await screenshot(page, '07-light-arranged');
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    await screenshot(page, '07-light-options');
     // Remove with the keyboard, then Clear all.
     await page.locator(`#remove-${await page.locator('[data-id]').nth(0).getAttribute('data-id')}`).press('Enter');
     assert.deepEqual(await names(page), ['red.png']);
     await page.getByRole('button', { name: 'Clear all' }).press('Enter');
     assert.deepEqual(await names(page), []);
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'file-input', 'focus goes back to the picker');
+    await page.close();
+  });
+
+  it('a job that fails shows the reason; "Change photos" keeps the photos, and without the bad one it works', async () => {
+    const broken = join(tmp, 'broken.jpg');
+    await writeFile(broken, Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('this is not really a JPEG '.repeat(40))]));
+    const page = await browser.context.newPage();
+    await page.setViewportSize(VIEWPORTS.phone);
+    await page.goto(stack.url);
+    await page.getByLabel('Choose images').setInputFiles([img.red!, broken]);
+    assert.deepEqual(await names(page), ['red.png', 'broken.jpg']);
+    await page.getByLabel('Video size', { exact: true }).selectOption('480p');
+    await page.getByLabel('Seconds per photo', { exact: true }).fill('1');
+    await page.getByRole('button', { name: 'Create video' }).click();
+    await page.getByRole('heading', { name: 'The video could not be made' }).waitFor({ timeout: 120_000 });
+    const message = await page.getByTestId('job-error').innerText();
+    // The job's own message, naming the photo (its code is the handler's business: image_unreadable by contract).
+    assert.match(message, /broken\.jpg\): not a readable JPEG, PNG or WebP image/);
+    assert.match(message, /Code: \w+/);
+    await screenshot(page, '08-failed');
+    assert.ok(await page.getByRole('button', { name: 'Try again' }).isVisible());
+
+    await page.getByRole('button', { name: 'Change photos' }).click();
+    assert.deepEqual(await names(page), ['red.png', 'broken.jpg'], 'nothing already picked is lost');
+    assert.equal(new URL(page.url()).searchParams.get('job'), null);
+    await page.locator(`#remove-${await page.locator('[data-id]').nth(1).getAttribute('data-id')}`).click();
+    await page.getByRole('button', { name: 'Create video' }).click();
+    await page.locator('#status-heading').waitFor();
+    await screenshot(page, '09-progress');
+    await page.getByRole('heading', { name: 'Your video is ready' }).waitFor({ timeout: 120_000 });
+    assert.match(await page.getByTestId('video-facts').innerText(), /^0:01 · 854×480 · /);
+    await screenshot(page, '10-done');
+    await page.close();
+  });
+
+  it('looks right with real-looking photos (README screenshots: desktop arranged, phone result)', async () => {
+    const photos: string[] = [];
+    for (const [i, s] of SCENES.entries()) {
+      const file = join(tmp, s.name);
+      await scene(i % 2 ? 1200 : 1600, i % 2 ? 1600 : 1000, s.palette, i + 1).jpeg({ quality: 85 }).toFile(file);
+      photos.push(file);
+    }
+    const page = await browser.context.newPage();
+    await page.setViewportSize(VIEWPORTS.desktop);
+    await page.goto(stack.url);
+    await page.getByLabel('Choose images').setInputFiles(photos);
+    await page.getByLabel('Seconds per photo', { exact: true }).fill('1.5');
+    await page.getByLabel('Between photos').selectOption('crossfade');
+    await page.getByLabel('Video size', { exact: true }).selectOption('480p');
+    await page.waitForFunction(() => [...document.querySelectorAll('li img')].every((i) => (i as HTMLImageElement).complete));
+    assert.equal(await page.getByTestId('total-length').innerText(), '0:06');
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await screenshot(page, 'readme-arranged');
+    await page.setViewportSize(VIEWPORTS.phone);
+    await page.getByRole('button', { name: 'Create video' }).click();
+    await page.getByRole('heading', { name: 'Your video is ready' }).waitFor({ timeout: 120_000 });
+    // Poster first: wait until the poster has been drawn (it is fetched like an image).
+    await page.waitForFunction(async () => {
+      const v = document.querySelector('video');
+      if (!v?.poster) return false;
+      const img = new Image();
+      img.src = v.poster;
+      await img.decode();
+      return v.readyState >= 1;
+    }, undefined, { timeout: 30_000 });
+    // Headless Chrome keeps a loading spinner on a never-played video's controls: play and pause once (muted).
+    await page.evaluate(async () => {
+      const v = document.querySelector('video')!;
+      v.muted = true;
+      await v.play().catch(() => {});
+      v.pause();
+      v.currentTime = 0;
+    });
+    await page.waitForFunction(() => (document.querySelector('video')?.readyState ?? 0) >= 2, undefined, { timeout: 10_000 });
+    await page.waitForTimeout(500);
+    const state = await page.evaluate(() => {
+      const v = document.querySelector('video')!;
+      return { readyState: v.readyState, networkState: v.networkState, duration: v.duration };
+    });
+    assert.ok(Math.abs(state.duration - 6) < 0.15, `crossfades overlap inside the photos: 4 x 1.5 s = 6 s, got ${state.duration}`);
+    // Playwright's frozen animations would freeze Chrome's media-controls spinner on screen.
+    await screenshot(page, 'readme-done', false, 'allow');
     await page.close();
   });
 });
