@@ -15,6 +15,7 @@
  * budget of one invocation when an estimate is given, and lowered so no segment is shorter than
  * `minSegmentSeconds` (each one pays a start-up and an extra IDR).
  */
+import { ENV } from './config.ts';
 import type { PlanSegment, RenderPlan } from './render-plan.ts';
 
 /** Output frames [start, end) of a plan. */
@@ -183,4 +184,36 @@ export function slicePlan(plan: RenderPlan, range: FrameRange): RenderPlan {
     boundaries: plan.boundaries.map((b) => Math.min(totalFrames, Math.max(0, b - start))),
     segments,
   };
+}
+
+/** Fan-out settings of process-media (names in config.ts ENV). */
+export interface FanOutSettings {
+  /** Segments per long job (RENDER_SEGMENTS); 1 = fan-out off. */
+  workers: number;
+  /** Only videos at least this long are split (SEGMENT_MIN_VIDEO_SECONDS). */
+  minVideoSeconds: number;
+  /** The render-segment function (SEGMENT_FUNCTION_NAME); required on AWS when workers > 1. */
+  functionName?: string;
+}
+
+export const DEFAULT_SEGMENT_MIN_VIDEO_SECONDS = 60;
+
+/** Read the fan-out settings; throws a clear error naming a malformed variable. */
+export function fanOutSettingsFromEnv(env: Record<string, string | undefined>): FanOutSettings {
+  const num = (name: string, fallback: number, min: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number ≥ ${min}, got ${JSON.stringify(raw)}`);
+    return n;
+  };
+  const workers = num(ENV.renderSegments, 1, 1);
+  if (!Number.isSafeInteger(workers) || workers > DEFAULT_MAX_SEGMENTS) {
+    throw new Error(`${ENV.renderSegments} must be a whole number from 1 to ${DEFAULT_MAX_SEGMENTS}, got ${JSON.stringify(env[ENV.renderSegments])}`);
+  }
+  const s: FanOutSettings = { workers, minVideoSeconds: num(ENV.segmentMinVideoSeconds, DEFAULT_SEGMENT_MIN_VIDEO_SECONDS, 0) };
+  const fn = env[ENV.segmentFunctionName];
+  if (fn) s.functionName = fn;
+  if (workers > 1 && env[ENV.segmentFunctionName] !== undefined && !fn) throw new Error(`${ENV.segmentFunctionName} is empty`);
+  return s;
 }

@@ -34,6 +34,7 @@ import {
   type Renderer,
 } from '../core/ports.ts';
 import { withKeys } from './http.ts';
+import type { SegmentCoordinator } from './segment-coordinator.ts';
 
 export interface ProcessMediaPorts {
   input: ObjectStore;
@@ -42,6 +43,8 @@ export interface ProcessMediaPorts {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
+  /** Fan-out for long jobs (handlers/segment-coordinator.ts); unset: every job renders in one piece. */
+  fanOut?: SegmentCoordinator;
 }
 
 export interface ProcessMediaConfig {
@@ -234,7 +237,7 @@ export function createProcessMediaHandler(ports: ProcessMediaPorts, config: Proc
     try {
       let result: RenderResult;
       try {
-        result = await renderer.render({
+        const request: Parameters<Renderer['render']>[0] = {
           images: renderInputs(manifest),
           options: manifest.options,
           maxImagePixels: config.limits.maxImagePixels,
@@ -249,7 +252,9 @@ export function createProcessMediaHandler(ports: ProcessMediaPorts, config: Proc
             const rec = statusRecord(jobId, 'processing', clock.now(), { progress: Math.min(0.99, p.fraction), attempts });
             chain = chain.then(() => writeStatus(rec)).catch((err: Error) => log.warn('progress write failed', { error: err.message }));
           },
-        });
+        };
+        // Long jobs may fan out into segments rendered in parallel; null means "render in one piece".
+        result = (await ports.fanOut?.render(jobId, manifest, request)) ?? (await renderer.render(request));
       } catch (err) {
         if (shutdown?.aborted) throw new Interrupted('the render was stopped by a shutdown');
         if (abort.signal.aborted) {
