@@ -22,6 +22,8 @@ export type ToWorker =
       options: RenderOptions;
       maxImagePixels: number;
       workDir: string;
+      /** Fan-out: only these output frames (Renderer `frames`). */
+      frames?: { start: number; end: number };
     }
   | { type: 'bytes'; id: number; reqId: number; bytes: Uint8Array }
   | { type: 'load_error'; id: number; reqId: number; error: SerialisedError }
@@ -92,6 +94,7 @@ async function main(): Promise<void> {
             options: msg.options,
             maxImagePixels: msg.maxImagePixels,
             workDir: msg.workDir,
+            ...(msg.frames ? { frames: msg.frames } : {}),
             signal: controller.signal,
             onProgress: (progress) => post({ type: 'progress', id, progress }),
           })

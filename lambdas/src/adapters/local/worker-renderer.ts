@@ -163,6 +163,7 @@ export class WorkerRenderer implements Renderer {
           options: input.options as RenderOptions,
           maxImagePixels: input.maxImagePixels,
           workDir: input.workDir,
+          ...(input.frames ? { frames: input.frames } : {}),
         });
       });
     } finally {
