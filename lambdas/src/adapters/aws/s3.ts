@@ -18,14 +18,24 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { PreconditionFailedError, type ObjectInfo, type ObjectStore, type PutOptions, type UploadSigner } from '../../core/ports.ts';
 
 /**
+ * Network time limits of every S3 call. Without them a connection that stops answering hangs the
+ * call until the function times out (the SDK sets none by default), and a job on its last attempt
+ * would stay `processing` forever. With them the call fails with TimeoutError, the SDK retries it
+ * (3 attempts), and the handler sees a storage error it can retry or report (issue 6 faults).
+ * `socketTimeout` is inactivity, so long uploads and downloads that keep moving are not cut.
+ */
+export const S3_TIMEOUTS = { connectionTimeout: 5_000, socketTimeout: 30_000 } as const;
+
+/**
  * An S3 client with the settings every part of the project uses: checksums only when an operation
- * requires them (pre-signed URLs and s3rver stay simple), plus whatever the caller adds
- * (endpoint and forcePathStyle for s3rver).
+ * requires them (pre-signed URLs and s3rver stay simple), the network time limits above, plus
+ * whatever the caller adds (endpoint and forcePathStyle for s3rver).
  */
 export function createS3Client(config: S3ClientConfig = {}): S3Client {
   return new S3Client({
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: { ...S3_TIMEOUTS },
     ...config,
   });
 }
