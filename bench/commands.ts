@@ -154,8 +154,13 @@ export interface VideoInfo {
   width: number;
   height: number;
   bytes: number;
-  /** Distinct frame durations seen (1 for constant frame rate). */
+  /** Average frame rate differs from the stream's base rate by more than 1% (still mode). */
   variableFrameRate: boolean;
+}
+
+function rate(r: string | undefined): number {
+  const [n, d] = (r ?? '0/1').split('/').map(Number);
+  return d ? (n ?? 0) / d : 0;
 }
 
 export async function probe(file: string): Promise<VideoInfo> {
@@ -175,7 +180,7 @@ export async function probe(file: string): Promise<VideoInfo> {
     width: s.width,
     height: s.height,
     bytes: Number(j.format.size),
-    variableFrameRate: s.avg_frame_rate !== s.r_frame_rate,
+    variableFrameRate: Math.abs(rate(s.avg_frame_rate) - rate(s.r_frame_rate)) > 0.01 * rate(s.r_frame_rate),
   };
 }
 

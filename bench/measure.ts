@@ -151,7 +151,9 @@ function cmdlineOf(pid: number): string {
 
 /** `node`, `ffmpeg`, `npm`, `sh`, ...: what a process runs, for the per-program RSS breakdown. */
 function programOf(pid: number): string {
-  const argv = cmdlineOf(pid).split('\0');
+  const raw = cmdlineOf(pid).replace(/\0+$/, '');
+  // a process that set its title (npm, tsx) has one space-separated string instead of NUL-separated argv
+  const argv = raw.includes('\0') ? raw.split('\0') : raw.split(' ');
   const argv0 = (argv[0] ?? '').split('/').pop() ?? '';
   if (argv0 === 'node' && argv.some((a) => /tsx\/dist\/cli\.m?js|npm-cli\.js/.test(a))) return argv.some((a) => /npm-cli/.test(a)) ? 'npm' : 'tsx-cli';
   return argv0 || 'unknown';
