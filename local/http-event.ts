@@ -11,15 +11,29 @@ export const MAX_EVENT_BODY_BYTES = 10 * 1024 * 1024;
 
 export class BodyTooLargeError extends Error {}
 
-export async function readBody(req: IncomingMessage, limit = MAX_EVENT_BODY_BYTES): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new BodyTooLargeError(`body over ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+/**
+ * The whole request body, or BodyTooLargeError past `limit`. An oversized body is still read to its end
+ * (and dropped) before the error, so the 413 reaches the client and its keep-alive connection stays
+ * usable; past `drainLimit` the connection is cut instead.
+ */
+export function readBody(req: IncomingMessage, limit = MAX_EVENT_BODY_BYTES, drainLimit = 10 * limit): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > drainLimit) {
+        req.destroy();
+        reject(new BodyTooLargeError(`body over ${drainLimit} bytes`));
+      } else if (size <= limit) {
+        chunks.push(chunk);
+      } else {
+        chunks.length = 0;
+      }
+    });
+    req.on('end', () => (size > limit ? reject(new BodyTooLargeError(`body over ${limit} bytes`)) : resolve(Buffer.concat(chunks))));
+    req.on('error', reject);
+  });
 }
 
 const TEXT_TYPES = /^(application\/(json|x-www-form-urlencoded|xml)|text\/)/i;

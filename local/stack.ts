@@ -226,6 +226,7 @@ export async function startLocalStackInternal(options: LocalStackOptions = {}): 
       const deadline = Date.now() + processTimeoutMs;
       const entry: LocalStackInternals['invocations'][number] = { event, attempt };
       invocations.push(entry);
+      if (invocations.length > 1000) invocations.splice(0, invocations.length - 1000); // a long-running stack keeps the last 1000
       try {
         entry.result = await processMedia(event, {
           getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),

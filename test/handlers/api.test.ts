@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- test reads JSON answers loosely */
 import assert from 'node:assert/strict';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { API_ERROR_STATUS, DEFAULT_LIMITS, isErrorBody, type CreateJobResponse, type Limits } from '../../contracts/index.ts';

@@ -35,10 +35,12 @@ export interface RecordedMetric {
   value: number;
 }
 
-/** Keeps every published metric (tests read `published`); logs nothing. */
+/** Keeps the last `limit` published metrics (tests read `published`); logs nothing. */
 export class MemoryMetrics implements Metrics {
   readonly published: RecordedMetric[] = [];
   private pending: RecordedMetric[] = [];
+
+  constructor(private readonly limit = 10_000) {}
 
   addMetric(name: string, unit: MetricUnit, value: number): void {
     this.pending.push({ name, unit, value });
@@ -47,6 +49,7 @@ export class MemoryMetrics implements Metrics {
   publishStoredMetrics(): void {
     this.published.push(...this.pending);
     this.pending = [];
+    if (this.published.length > this.limit) this.published.splice(0, this.published.length - this.limit);
   }
 
   total(name: string): number {
