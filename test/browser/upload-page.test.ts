@@ -366,4 +366,71 @@ describe('upload page in chromium against the local stack', function () {
     await screenshot(page, 'readme-done', false, 'allow');
     await page.close();
   });
+
+  it('paste and drop add photos; Cancel keeps the job, and Create again sends only what was not uploaded', async () => {
+    const page = await browser.context.newPage();
+    await page.setViewportSize(VIEWPORTS.desktop);
+    await page.goto(stack.url);
+    const red = (await readFile(img.red!)).toString('base64');
+    const blue = (await readFile(img.blue!)).toString('base64');
+    // Paste (Ctrl+V of a copied image) and a drop on the zone, as the browser delivers them.
+    // (No named helpers inside evaluate: tsx would wrap them in a __name() the page does not have.)
+    await page.evaluate(
+      ([redB64, blueB64]) => {
+        const [pasted, dropped] = [
+          [redB64!, 'image.png', 'image/png'],
+          [blueB64!, 'dropped.webp', 'image/webp'],
+        ].map(([b64, name, type]) => new File([Uint8Array.from(atob(b64!), (c) => c.charCodeAt(0))], name!, { type }));
+        const paste = new DataTransfer();
+        paste.items.add(pasted!);
+        window.dispatchEvent(new ClipboardEvent('paste', { clipboardData: paste, bubbles: true, cancelable: true }));
+        const drop = new DataTransfer();
+        drop.items.add(dropped!);
+        const zone = document.querySelector('label[for="file-input"]')!.parentElement!;
+        zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: drop, bubbles: true, cancelable: true }));
+        zone.dispatchEvent(new DragEvent('drop', { dataTransfer: drop, bubbles: true, cancelable: true }));
+      },
+      [red, blue],
+    );
+    const added = await names(page);
+    assert.equal(added.length, 2);
+    assert.match(added[0]!, /^pasted-\d+-1\.png$/, 'a pasted screenshot gets a unique name');
+    assert.equal(added[1], 'dropped.webp');
+
+    // Hold the second photo's upload until Cancel.
+    const posts = new Map<string, number>();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let holding = true;
+    await page.route(`${stack.s3Url}/**`, async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      const key = /name="key"\r\n\r\n([^\r]+)/.exec(route.request().postDataBuffer()?.toString('latin1') ?? '')?.[1] ?? '?';
+      const index = key.slice(-3);
+      posts.set(index, (posts.get(index) ?? 0) + 1);
+      if (index === '001' && holding) {
+        await held;
+        return route.abort().catch(() => {});
+      }
+      return route.continue();
+    });
+    await page.getByLabel('Video size', { exact: true }).selectOption('480p');
+    await page.getByLabel('Seconds per photo', { exact: true }).fill('1');
+    await page.getByRole('button', { name: 'Create video' }).click();
+    await page.getByText('1 of 2 photos done').waitFor();
+    const jobId = new URL(page.url()).searchParams.get('job');
+    assert.ok(jobId);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Create video' }).waitFor();
+    assert.equal(new URL(page.url()).searchParams.get('job'), null);
+    assert.equal((await names(page)).length, 2, 'the photos are still there');
+    holding = false;
+    release();
+
+    await page.getByRole('button', { name: 'Create video' }).click();
+    await page.getByRole('heading', { name: 'Your video is ready' }).waitFor({ timeout: 120_000 });
+    assert.equal(new URL(page.url()).searchParams.get('job'), jobId, 'the same job was resumed');
+    assert.deepEqual(Object.fromEntries(posts), { '000': 1, '001': 2 }, 'the photo that was uploaded was not sent again');
+    assert.match(await page.getByTestId('video-facts').innerText(), /^0:02 · 854×480 · /);
+    await page.close();
+  });
 });
