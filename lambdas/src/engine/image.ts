@@ -3,6 +3,7 @@
  * parsed: FFmpeg later sees the fitted frames we produce.
  */
 import sharp from 'sharp';
+sharp.cache(false);
 import type { Metadata } from 'sharp';
 import { CodedError } from '../core/ports.ts';
 import { i420Size, rgbToI420 } from './yuv.ts';
