@@ -9,19 +9,40 @@ import { createProcessMediaHandler } from '../handlers/process-media.ts';
 import { settingsFromEnv } from '../core/settings.ts';
 import { createS3Client, S3ObjectStore } from '../adapters/aws/s3.ts';
 import { createLogger, createMetrics } from '../adapters/aws/observability.ts';
+import { createLambdaClient, LambdaSegmentInvoker } from '../adapters/aws/segment-invoker.ts';
+import { fanOutSettingsFromEnv } from '../core/segments.ts';
+import { joinSegments } from '../engine/segments.ts';
+import { createSegmentCoordinator } from '../handlers/segment-coordinator.ts';
 
 const settings = settingsFromEnv(process.env);
 const client = createS3Client();
 const logger = createLogger('process-media');
+const output = new S3ObjectStore(client, settings.outputBucket);
+
+// Fan-out (opt-in): RENDER_SEGMENTS > 1 and SEGMENT_FUNCTION_NAME set by the component.
+const fanOutSettings = fanOutSettingsFromEnv(process.env);
+const fanOut =
+  fanOutSettings.workers > 1 && fanOutSettings.functionName
+    ? createSegmentCoordinator(
+        {
+          invoker: new LambdaSegmentInvoker(createLambdaClient(), fanOutSettings.functionName),
+          output,
+          join: (paths, out, o) => joinSegments(paths, out, settings.ffmpegPath, o),
+          logger,
+        },
+        { workers: fanOutSettings.workers, minVideoSeconds: fanOutSettings.minVideoSeconds },
+      )
+    : undefined;
 
 const processMedia = createProcessMediaHandler(
   {
     input: new S3ObjectStore(client, settings.inputBucket),
-    output: new S3ObjectStore(client, settings.outputBucket),
+    output,
     renderer: createRenderer(settings.ffmpegPath ? { ffmpegPath: settings.ffmpegPath } : {}),
     clock: { now: () => new Date() },
     logger,
     metrics: createMetrics('process-media'),
+    ...(fanOut ? { fanOut } : {}),
   },
   { limits: settings.limits, videosBaseUrl: settings.videosBaseUrl, maxAttempts: settings.processMaxAttempts },
 );

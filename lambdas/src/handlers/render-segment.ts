@@ -84,7 +84,8 @@ function toFailure(err: unknown): { code: string; message: string } {
   return { code: 'internal_error', message: e?.message ? `Unexpected error: ${e.message}` : 'Unexpected error.' };
 }
 
-type ContextLike = Pick<Context, 'getRemainingTimeInMillis'>;
+/** `abortSignal` is not Lambda's: the local invoker sets it so a stopped fan-out stops its workers at once. */
+type ContextLike = Pick<Context, 'getRemainingTimeInMillis'> & { abortSignal?: AbortSignal };
 
 export function createRenderSegmentHandler(ports: RenderSegmentPorts, config: RenderSegmentConfig) {
   const { input, output, renderer, logger } = ports;
@@ -119,7 +120,7 @@ export function createRenderSegmentHandler(ports: RenderSegmentPorts, config: Re
     };
   }
 
-  async function render(req: SegmentRequest, options: RenderOptions, timeoutMs: number, log: Logger): Promise<SegmentResult> {
+  async function render(req: SegmentRequest, options: RenderOptions, timeoutMs: number, log: Logger, stop?: AbortSignal): Promise<SegmentResult> {
     const plan = planRender(options, req.durations);
     if (req.frames.end > plan.totalFrames) throw bad(`frames end ${req.frames.end} is past the video's ${plan.totalFrames} frames`);
     const needed = imagesForRange(plan, req.frames);
@@ -148,11 +149,15 @@ export function createRenderSegmentHandler(ports: RenderSegmentPorts, config: Re
     const workDir = await mkdtemp(join(config.tempRoot ?? tmpdir(), `seg-${req.jobId.slice(0, 8)}-${req.segment}-`));
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(new CodedError('render_timeout', 'The segment ran out of time.')), timeoutMs);
+    const onStop = () => abort.abort(new CodedError('render_failed', `Segment ${req.segment} was stopped.`));
+    if (stop?.aborted) onStop();
+    else stop?.addEventListener('abort', onStop, { once: true });
     try {
       let result;
       try {
         result = await renderer.render({ images, options, maxImagePixels: config.limits.maxImagePixels, workDir, signal: abort.signal, frames: req.frames });
       } catch (err) {
+        if (stop?.aborted) throw new CodedError('render_failed', `Segment ${req.segment} was stopped.`);
         if (abort.signal.aborted) throw new CodedError('render_timeout', `Segment ${req.segment} did not finish within ${Math.round(timeoutMs / 1000)} s.`);
         throw err;
       } finally {
@@ -178,6 +183,7 @@ export function createRenderSegmentHandler(ports: RenderSegmentPorts, config: Re
       return { segment: req.segment, key, ...(posterKey ? { posterKey } : {}), bytes, durationSeconds: result.durationSeconds, renderSeconds: result.renderSeconds, reused: false };
     } finally {
       clearTimeout(timer);
+      stop?.removeEventListener('abort', onStop);
       await rm(workDir, { recursive: true, force: true }).catch((err: Error) => log.warn('could not remove work dir', { error: err.message }));
     }
   }
@@ -194,7 +200,7 @@ export function createRenderSegmentHandler(ports: RenderSegmentPorts, config: Re
       const remaining = context ? context.getRemainingTimeInMillis() - margin : Infinity;
       const timeoutMs = Math.min(req.timeoutMs, remaining);
       if (timeoutMs < 1000) throw new CodedError('render_timeout', `Not enough time left to render segment ${req.segment}.`);
-      return { ok: true, ...(await render(req, options, timeoutMs, log)) };
+      return { ok: true, ...(await render(req, options, timeoutMs, log, context?.abortSignal)) };
     } catch (err) {
       const error = toFailure(err);
       log.error('segment failed', { code: error.code, message: error.message });
