@@ -220,6 +220,23 @@ describe('handlers/process-media (in-memory stores, fake renderer)', () => {
     assert.equal(t.status()?.error?.code, 'render_timeout');
   });
 
+  it('a shutdown (local stack Ctrl-C) aborts the render and queues the job again without using an attempt', async () => {
+    const r = new FakeRenderer();
+    r.delayMs = 10_000;
+    const t = await make(r, { maxAttempts: 1 });
+    seedJob(t.input, JOB);
+    const shutdown = new AbortController();
+    const run = t.handler(event(), { ...ctx(), shutdownSignal: shutdown.signal });
+    await new Promise((res) => setTimeout(res, 50));
+    shutdown.abort();
+    await assert.rejects(run);
+    assert.equal(t.status()?.status, 'queued');
+    assert.equal(t.status()?.attempts, 0);
+    assert.equal(t.input.objects.has(keys.lease(JOB)), false);
+    r.delayMs = 0;
+    assert.equal((await t.handler(event(), ctx())).results[0]?.outcome, 'rendered'); // the one attempt is still there
+  });
+
   it('ignores unrelated and malformed events without throwing', async () => {
     const r = new FakeRenderer();
     const t = await make(r);
