@@ -100,3 +100,17 @@ export const SCENES = [
   { name: 'dusk.jpg', palette: { sky: ['#312e81', '#db2777'], sun: '#fde68a', hills: ['#1e1b4b', '#0f172a'] } },
   { name: 'meadow.jpg', palette: { sky: ['#a5f3fc', '#ecfeff'], sun: '#fef9c3', hills: ['#65a30d', '#3f6212'] } },
 ] as const satisfies readonly { name: string; palette: Parameters<typeof scene>[2] }[];
+
+/**
+ * axe-core (WCAG 2.1 A/AA rules: contrast, labels, names, landmarks…) run inside the page, injected from
+ * node_modules (no network). Throws with every violation listed.
+ */
+export async function audit(page: Page, state: string): Promise<void> {
+  await page.addScriptTag({ path: resolve('node_modules/axe-core/axe.min.js') });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, opts: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: unknown[]; failureSummary?: string }[] }[] }> } }).axe;
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
+    return r.violations.map((v) => `${v.id} (${v.help}): ${v.nodes.map((n) => `${JSON.stringify(n.target)} ${n.failureSummary ?? ''}`).join('; ')}`);
+  });
+  if (violations.length) throw new Error(`accessibility violations in "${state}":\n- ${violations.join('\n- ')}`);
+}

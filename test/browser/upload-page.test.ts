@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { startLocalStack, INPUT_BUCKET, type LocalStack } from '../../local/stack.ts';
-import { buildUi, launchBrowser, noisy, RGB, scene, SCENES, screenshot, solid, VIEWPORTS, type Browser } from './support.ts';
+import { audit, buildUi, launchBrowser, noisy, RGB, scene, SCENES, screenshot, solid, VIEWPORTS, type Browser } from './support.ts';
 
 const run = promisify(execFile);
 const FFMPEG = join(process.cwd(), 'node_modules/@ffmpeg-installer/linux-x64/ffmpeg');
@@ -110,6 +110,7 @@ describe('upload page in chromium against the local stack', function () {
     await page.goto(stack.url);
     await page.getByRole('heading', { name: 'Photos to video' }).waitFor();
     await screenshot(page, '01-empty');
+    await audit(page, 'empty');
 
     // Pick all five files at once: two are refused with a reason, three are added.
     await page.getByLabel('Choose images').setInputFiles([img.red!, img.green!, img.text!, img.huge!, img.blue!]);
@@ -143,6 +144,7 @@ describe('upload page in chromium against the local stack', function () {
     await page.getByLabel('Seconds', { exact: true }).first().fill('2');
     assert.equal(await page.getByTestId('total-length').innerText(), '0:04');
     await screenshot(page, '02-arranged');
+    await audit(page, 'arranged, with refused files');
 
     // Record what the page shows over time (progress %, live-region messages).
     await page.evaluate(() => {
@@ -201,6 +203,7 @@ describe('upload page in chromium against the local stack', function () {
       v.currentTime = 0;
     });
     await screenshot(page, '04-done');
+    await audit(page, 'video ready');
 
     // Download: the link's file name, and an MP4 (ftyp box).
     const link = page.getByRole('link', { name: 'Download' });
@@ -272,6 +275,7 @@ describe('upload page in chromium against the local stack', function () {
     await page.keyboard.press('Enter');
     assert.deepEqual(await names(page), ['blue.webp', 'red.png']);
     await screenshot(page, '07-dark-arranged');
+    await audit(page, 'dark, phone, arranged');
     await page.emulateMedia({ colorScheme: 'light' });
     await screenshot(page, '07-light-arranged');
     await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
@@ -282,6 +286,11 @@ describe('upload page in chromium against the local stack', function () {
     await page.getByRole('button', { name: 'Clear all' }).press('Enter');
     assert.deepEqual(await names(page), []);
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'file-input', 'focus goes back to the picker');
+    // The audit used above does catch problems: pale text and an unlabelled button.
+    await page.evaluate(() => {
+      document.querySelector('main')!.insertAdjacentHTML('beforeend', '<p style="color:#bbb;background:#fff">pale</p><button><svg></svg></button>');
+    });
+    await assert.rejects(audit(page, 'broken on purpose'), /color-contrast[\s\S]*button-name|button-name[\s\S]*color-contrast/);
     await page.close();
   });
 
@@ -302,6 +311,7 @@ describe('upload page in chromium against the local stack', function () {
     assert.match(message, /broken\.jpg\): not a readable JPEG, PNG or WebP image/);
     assert.match(message, /Code: \w+/);
     await screenshot(page, '08-failed');
+    await audit(page, 'failed job');
     assert.ok(await page.getByRole('button', { name: 'Try again' }).isVisible());
 
     await page.getByRole('button', { name: 'Change photos' }).click();
@@ -311,6 +321,7 @@ describe('upload page in chromium against the local stack', function () {
     await page.getByRole('button', { name: 'Create video' }).click();
     await page.locator('#status-heading').waitFor();
     await screenshot(page, '09-progress');
+    await audit(page, 'progress');
     await page.getByRole('heading', { name: 'Your video is ready' }).waitFor({ timeout: 120_000 });
     assert.match(await page.getByTestId('video-facts').innerText(), /^0:01 · 854×480 · /);
     await screenshot(page, '10-done');
