@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import type { Context, S3Event } from 'aws-lambda';
 import { isJobId, type JobFailureCode, type JobVideo, type Limits } from '../../../contracts/index.ts';
 import { METRIC } from '../core/config.ts';
-import { isTerminal, parseManifest, parseStatusRecord, statusRecord, type JobManifest, type StatusRecord } from '../core/job.ts';
+import { canTransition, isTerminal, parseManifest, parseStatusRecord, statusRecord, type JobManifest, type StatusRecord } from '../core/job.ts';
 import { jobIdFromManifestKey, keys } from '../core/keys.ts';
 import {
   CodedError,
@@ -338,7 +338,7 @@ export function createProcessMediaHandler(ports: ProcessMediaPorts, config: Proc
     }
     // Re-read under the lease: the previous holder may have finished between our checks.
     const current = await readStatus(jobId);
-    if (current && isTerminal(current.status)) {
+    if (current && !canTransition(current.status, 'processing')) {
       await releaseLease(jobId, log);
       return { outcome: 'already_done' };
     }
