@@ -37,6 +37,29 @@ describe('local adapter: conditional writes on s3rver', function () {
     await dir.remove();
   });
 
+  it('the S3 adapter round-trips bodies, content types, user metadata, listings and deletes', async () => {
+    assert.equal(await raw.head('jobs/x/none'), null);
+    assert.equal(await raw.getBytes('jobs/x/none'), null);
+    const { etag } = await raw.put('jobs/x/video.mp4', new Uint8Array([1, 2, 3]), {
+      contentType: 'video/mp4',
+      metadata: { 'duration-seconds': '3.5', width: '1280' },
+      cacheControl: 'public, max-age=60',
+    });
+    const info = await raw.head('jobs/x/video.mp4');
+    assert.equal(info?.etag, etag);
+    assert.equal(info?.size, 3);
+    assert.equal(info?.contentType, 'video/mp4');
+    assert.deepEqual(info?.metadata, { 'duration-seconds': '3.5', width: '1280' });
+    const stream = await raw.getStream('jobs/x/video.mp4');
+    const chunks: Buffer[] = [];
+    for await (const c of stream!.body) chunks.push(c as Buffer);
+    assert.deepEqual([...Buffer.concat(chunks)], [1, 2, 3]);
+    await raw.put('jobs/x/a.json', '{}');
+    assert.deepEqual((await raw.list('jobs/x/')).map((o) => o.key).sort(), ['jobs/x/a.json', 'jobs/x/video.mp4']);
+    await raw.delete('jobs/x/a.json');
+    assert.equal(await raw.head('jobs/x/a.json'), null);
+  });
+
   it('s3rver itself ignores If-None-Match and If-Match on PUT (documented difference from S3)', async () => {
     await raw.put('k1', 'one', { ifNoneMatch: '*' });
     await raw.put('k1', 'two', { ifNoneMatch: '*' }); // S3 would answer 412
