@@ -3,7 +3,7 @@ import { DEFAULT_OPTIONS, formatDuration } from '../../contracts/index.ts';
 import { mergeConfig, loadConfig, resolveMediaUrl, DEFAULT_SITE_CONFIG } from '../../ui/src/lib/config.ts';
 import { downscaleTarget } from '../../ui/src/lib/downscale.ts';
 import { defaultFormValues, validateForm } from '../../ui/src/lib/optionsForm.ts';
-import { formatBytes, moveItem, screenFiles, ACCEPT_ATTRIBUTE } from '../../ui/src/lib/selection.ts';
+import { formatBytes, groupRejections, moveItem, screenFiles, ACCEPT_ATTRIBUTE } from '../../ui/src/lib/selection.ts';
 
 const limits = { maxImages: 3, maxImageBytes: 1000, maxVideoSeconds: 60 };
 
@@ -92,6 +92,16 @@ describe('ui: picking files (selection.ts)', () => {
     const { accepted, rejected } = screenFiles([f('a.jpg', 'image/jpeg', 1), f('b.jpg', 'image/jpeg', 1)], 2, limits);
     assert.deepEqual(accepted.map((x) => x.name), ['a.jpg']);
     assert.deepEqual(rejected, [{ name: 'b.jpg', reason: 'Too many images: one video takes at most 3.' }]);
+  });
+
+  it('300 photos dropped on a 200 limit: the refusals read as one line per reason', () => {
+    const files = Array.from({ length: 300 }, (_, i) => f(`p${i + 1}.jpg`, 'image/jpeg', 10));
+    const { accepted, rejected } = screenFiles(files, 0, { ...limits, maxImages: 200 });
+    assert.equal(accepted.length, 200);
+    assert.deepEqual(groupRejections([...rejected, { name: 'x.txt', reason: 'Not an image.' }]), [
+      { names: 'p201.jpg, p202.jpg, p203.jpg and 97 more', reason: 'Too many images: one video takes at most 200.', count: 100 },
+      { names: 'x.txt', reason: 'Not an image.', count: 1 },
+    ]);
   });
 
   it('the file input accepts exactly the contract types', () => {

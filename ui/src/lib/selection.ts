@@ -72,3 +72,18 @@ export function moveItem<T>(list: readonly T[], from: number, to: number): T[] {
   out.splice(target, 0, item as T);
   return out;
 }
+
+/** Refusals with the same reason as one line ("a.txt, b.txt and 3 more"), so 300 dropped files stay readable. */
+export function groupRejections(rejected: readonly Rejection[], namesShown = 3): { names: string; reason: string; count: number }[] {
+  const groups = new Map<string, string[]>();
+  for (const r of rejected) {
+    const list = groups.get(r.reason) ?? [];
+    list.push(r.name);
+    groups.set(r.reason, list);
+  }
+  return [...groups].map(([reason, names]) => {
+    const shown = names.slice(0, namesShown).join(', ');
+    const rest = names.length - namesShown;
+    return { reason, count: names.length, names: rest > 0 ? `${shown} and ${rest} more` : shown };
+  });
+}
