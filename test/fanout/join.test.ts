@@ -3,19 +3,17 @@
  * borders), each rendered with `frames`, joined by stream copy, and compared with the single render.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { DEFAULT_OPTIONS, type RenderOptions } from '../../contracts/index.ts';
 import { planRender, type RenderPlan } from '../../lambdas/src/core/render-plan.ts';
 import { planSegments, type SegmentSpec } from '../../lambdas/src/core/segments.ts';
 import type { RenderInput } from '../../lambdas/src/core/ports.ts';
 import { createRenderer } from '../../lambdas/src/engine/index.ts';
 import { concatList, joinArgs, joinSegments } from '../../lambdas/src/engine/segments.ts';
-import { FFMPEG, FFPROBE, frameAt, near, pixel, solid, tempDir, topLevelBoxes, type Rgb } from '../engine/helpers.ts';
+import { FFMPEG, frameAt, near, pixel, solid, tempDir, topLevelBoxes, type Rgb } from '../engine/helpers.ts';
+import { decodeErrors, streamFacts } from './helpers.ts';
 
-const run = promisify(execFile);
 
 const COLOURS: Rgb[] = [
   [220, 40, 40],
@@ -40,39 +38,6 @@ function expectedColour(plan: RenderPlan, n: number): Rgb {
   const a = COLOURS[seg.from]!;
   const b = COLOURS[seg.to]!;
   return a.map((v, i) => Math.round(v * (1 - w) + b[i]! * w)) as Rgb;
-}
-
-interface Packet {
-  pts: number;
-  dts: number;
-  key: boolean;
-}
-
-export interface StreamFacts {
-  /** Decoded frames (ffprobe -count_frames). */
-  frames: number;
-  duration: number;
-  packets: Packet[];
-}
-
-export async function streamFacts(file: string): Promise<StreamFacts> {
-  const { stdout } = await run(FFPROBE, [
-    '-v', 'error', '-select_streams', 'v:0', '-count_frames',
-    '-show_entries', 'stream=nb_read_frames:format=duration:packet=pts_time,dts_time,flags',
-    '-of', 'json', file,
-  ]);
-  const j = JSON.parse(stdout) as { streams: { nb_read_frames: string }[]; format: { duration: string }; packets: { pts_time: string; dts_time: string; flags: string }[] };
-  return {
-    frames: Number(j.streams[0]!.nb_read_frames),
-    duration: Number(j.format.duration),
-    packets: j.packets.map((p) => ({ pts: Number(p.pts_time), dts: Number(p.dts_time), key: p.flags.includes('K') })),
-  };
-}
-
-/** Decode every frame; FFmpeg must report nothing at `-v error`. */
-export async function decodeErrors(file: string): Promise<string> {
-  const { stderr } = await run(FFMPEG, ['-v', 'error', '-nostdin', '-i', file, '-f', 'null', '-']);
-  return stderr.trim();
 }
 
 function images(loads: number[]): RenderInput[] {
