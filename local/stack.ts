@@ -152,9 +152,9 @@ export function manifestEvent(jobId: string): S3Event {
   };
 }
 
-async function defaultRenderer(ffmpegPath: string | undefined, concurrency: number): Promise<Renderer & { close?: () => Promise<void> }> {
+async function defaultRenderer(ffmpegPath: string | undefined, concurrency: number, timeoutMs: number): Promise<Renderer & { close?: () => Promise<void> }> {
   const { WorkerRenderer } = await import('../lambdas/src/adapters/local/worker-renderer.ts');
-  return new WorkerRenderer({ ffmpegPath, maxWorkers: concurrency });
+  return new WorkerRenderer({ ffmpegPath, maxWorkers: concurrency, timeoutMs });
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -201,7 +201,8 @@ export async function startLocalStackInternal(options: LocalStackOptions = {}): 
   const input = new ConditionalWriteStore(new S3ObjectStore(client, INPUT_BUCKET));
   const output = new ConditionalWriteStore(new S3ObjectStore(client, OUTPUT_BUCKET));
 
-  const renderer = options.renderer ?? (await defaultRenderer(options.ffmpegPath ?? process.env.FFMPEG_PATH, concurrency));
+  const processTimeoutMs = options.processTimeoutMs ?? 900_000;
+  const renderer = options.renderer ?? (await defaultRenderer(options.ffmpegPath ?? process.env.FFMPEG_PATH, concurrency, processTimeoutMs));
   const clock = { now: () => new Date() };
 
   // 3. The very same handlers as the Lambda entry points, with local adapters.
@@ -209,7 +210,6 @@ export async function startLocalStackInternal(options: LocalStackOptions = {}): 
     { input, signer: new S3UploadSigner(client, INPUT_BUCKET), clock, ids: { jobId: () => randomUUID() }, logger, metrics },
     { limits },
   );
-  const processTimeoutMs = options.processTimeoutMs ?? 900_000;
   const processMedia = createProcessMediaHandler(
     { input, output, renderer, clock, logger, metrics },
     { limits, videosBaseUrl: '/videos', maxAttempts, safetyMarginMs: 5_000 },

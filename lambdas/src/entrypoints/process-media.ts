@@ -14,6 +14,7 @@ import { fanOutSettingsFromEnv } from '../core/segments.ts';
 import { joinSegments } from '../engine/segments.ts';
 import { createSegmentCoordinator } from '../handlers/segment-coordinator.ts';
 
+const LAMBDA_MAX_TIMEOUT_MS = 15 * 60 * 1000;
 const settings = settingsFromEnv(process.env);
 const client = createS3Client();
 const logger = createLogger('process-media');
@@ -38,7 +39,9 @@ const processMedia = createProcessMediaHandler(
   {
     input: new S3ObjectStore(client, settings.inputBucket),
     output,
-    renderer: createRenderer(settings.ffmpegPath ? { ffmpegPath: settings.ffmpegPath } : {}),
+    // The handler stops a render at the invocation's deadline (minus a margin); the engine's own limit
+    // is only a ceiling, set to Lambda's longest timeout so it never cuts a render the handler allows.
+    renderer: createRenderer({ ...(settings.ffmpegPath ? { ffmpegPath: settings.ffmpegPath } : {}), timeoutMs: LAMBDA_MAX_TIMEOUT_MS }),
     clock: { now: () => new Date() },
     logger,
     metrics: createMetrics('process-media'),

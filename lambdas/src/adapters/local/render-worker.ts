@@ -8,7 +8,8 @@ import { CodedError, type RenderProgress, type RenderResult, type Renderer } fro
 
 export interface WorkerInit {
   ffmpegPath?: string;
-  /** Module exporting `createRenderer(options?: { ffmpegPath?: string }): Renderer`. */
+  timeoutMs?: number;
+  /** Module exporting `createRenderer(options?: { ffmpegPath?: string; timeoutMs?: number }): Renderer`. */
   engineModule: string;
 }
 
@@ -53,9 +54,12 @@ async function main(): Promise<void> {
   const port = parentPort;
   if (!port) return;
   const init = workerData as WorkerInit;
-  const mod = (await import(init.engineModule)) as { createRenderer?: (o: { ffmpegPath?: string }) => Renderer };
+  const mod = (await import(init.engineModule)) as { createRenderer?: (o: { ffmpegPath?: string; timeoutMs?: number }) => Renderer };
   if (typeof mod.createRenderer !== 'function') throw new Error(`${init.engineModule} does not export createRenderer()`);
-  const renderer = mod.createRenderer(init.ffmpegPath ? { ffmpegPath: init.ffmpegPath } : {});
+  const renderer = mod.createRenderer({
+    ...(init.ffmpegPath ? { ffmpegPath: init.ffmpegPath } : {}),
+    ...(init.timeoutMs ? { timeoutMs: init.timeoutMs } : {}),
+  });
 
   const loads = new Map<number, { resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>();
   const aborts = new Map<number, AbortController>();

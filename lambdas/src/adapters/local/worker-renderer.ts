@@ -12,6 +12,8 @@ import type { FromWorker, ToWorker, WorkerInit } from './render-worker.ts';
 
 export interface WorkerRendererOptions {
   ffmpegPath?: string;
+  /** The engine's own FFmpeg time limit (a ceiling; the handler's deadline usually stops a render first). */
+  timeoutMs?: number;
   /** Workers kept at most (one render each). @default 1 */
   maxWorkers?: number;
   /** Module URL that exports the engine (see render-worker.ts). @default the engine in lambdas/src/engine */
@@ -51,6 +53,7 @@ export class WorkerRenderer implements Renderer {
     this.maxWorkers = Math.max(1, options.maxWorkers ?? 1);
     this.init = {
       ffmpegPath: options.ffmpegPath,
+      timeoutMs: options.timeoutMs,
       engineModule: options.engineModule ?? new URL('../../engine/index.ts', import.meta.url).href,
     };
   }
