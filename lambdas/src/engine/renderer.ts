@@ -43,7 +43,7 @@ export const DEFAULT_TIMEOUT_MS = 600_000;
  * `min-keyint=1` lets every new still start with an IDR frame (cheap, exact seeking).
  */
 export function x264Params(fps: number, extra?: string): string {
-  return [`keyint=${fps * 10}:min-keyint=1:bframes=0:ref=1:cabac=0:weightp=0`, extra].filter(Boolean).join(':');
+  return [`keyint=${fps * 10}:min-keyint=1:bframes=0:ref=1:cabac=0:weightp=0:rc-lookahead=5`, extra].filter(Boolean).join(':');
 }
 
 /** FFmpeg#1: our Matroska stream of unique pictures → H.264 (`still`: a VFR MP4 file; `constant`: Annex B on stdout). */
@@ -200,14 +200,19 @@ export function createRenderer(config: RendererConfig = {}): Renderer {
           await mux.write(chunk);
           report(Math.min(0.99, splicer.outFrames / plan.totalFrames));
         };
+        let ended = false;
         try {
           for await (const chunk of enc.stdout) {
             for (const nal of splitter.push(chunk as Buffer)) splicer.nal(nal);
             await flush();
           }
+          ended = true;
           for (const nal of splitter.end()) splicer.nal(nal);
           splicer.end();
         } catch (err) {
+          // The encoder closed its output early: its own failure (exit status, killed, ENOSPC, time
+          // limit) is the real cause, not the short stream (issue 6 fault tests).
+          if (ended) await enc.done;
           if (err instanceof CodedError) throw err;
           throw new CodedError('render_failed', `could not re-time the encoded stream: ${err instanceof Error ? err.message : String(err)}`);
         }
