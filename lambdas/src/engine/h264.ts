@@ -2,8 +2,8 @@
  * Just enough H.264 (Annex B, CAVLC, POC type 2) to turn a stream of unique pictures into a constant
  * frame rate stream by inserting "skip" pictures: P slices whose macroblocks are all P_Skip with
  * deblocking off, which decode to an exact copy of the previous picture. x264 then encodes each still
- * once instead of fps × seconds times. Only streams from our own x264 settings (`cabac=0`, `weightp=0`,
- * `bframes=0`, one slice per picture is not required) are handled; anything else throws.
+ * once instead of fps × seconds times. Only streams from our own x264 settings (`cabac=0`, `bframes=0`,
+ * POC type 2) are handled; anything else throws. Several slices per picture are fine.
  */
 
 /** RBSP ← NAL payload: drop emulation-prevention bytes (00 00 03 → 00 00). */
@@ -101,6 +101,8 @@ export class BitWriter {
 }
 
 export interface SpsInfo {
+  /** 1 = 4:2:0 (the default when the profile does not say). */
+  chromaFormatIdc?: number;
   widthMbs: number;
   heightMbs: number;
   log2MaxFrameNum: number;
@@ -125,8 +127,10 @@ export function parseSps(nal: Uint8Array): SpsInfo {
   const profile = r.bits(8);
   r.bits(16); // constraint flags + level
   r.ue(); // sps id
+  let chromaFormatIdc = 1;
   if ([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135].includes(profile)) {
     const chroma = r.ue();
+    chromaFormatIdc = chroma;
     if (chroma === 3) r.bit();
     r.ue();
     r.ue();
@@ -143,7 +147,7 @@ export function parseSps(nal: Uint8Array): SpsInfo {
   const heightMapUnits = r.ue() + 1;
   const frameMbsOnly = r.bit();
   if (!frameMbsOnly) throw new Error('H.264: interlaced streams are not supported');
-  return { widthMbs, heightMbs: heightMapUnits, log2MaxFrameNum, pocType };
+  return { chromaFormatIdc, widthMbs, heightMbs: heightMapUnits, log2MaxFrameNum, pocType };
 }
 
 export function parsePps(nal: Uint8Array): PpsInfo {
@@ -190,8 +194,8 @@ export function withFrameNum(nal: Uint8Array, sps: SpsInfo, frameNum: number): B
 
 /** A reference P picture whose macroblocks are all P_Skip with deblocking off: a copy of the previous picture. */
 export function skipSlice(sps: SpsInfo, pps: PpsInfo, frameNum: number): Buffer {
-  if (pps.entropyCabac || pps.weightedPred || sps.pocType !== 2 || pps.redundantPicCnt) {
-    throw new Error('H.264: skip pictures need CAVLC, no weighted prediction and POC type 2');
+  if (pps.entropyCabac || sps.pocType !== 2 || pps.redundantPicCnt) {
+    throw new Error('H.264: skip pictures need CAVLC and POC type 2');
   }
   const w = new BitWriter();
   w.ue(0); // first_mb_in_slice
@@ -203,6 +207,13 @@ export function skipSlice(sps: SpsInfo, pps: PpsInfo, frameNum: number): Buffer 
     w.ue(0); // one reference: the previous picture
   } else w.bit(0);
   w.bit(0); // ref_pic_list_modification_flag_l0
+  if (pps.weightedPred) {
+    // pred_weight_table with default weights (flags 0): the copy stays exact.
+    w.ue(0); // luma_log2_weight_denom
+    if ((sps.chromaFormatIdc ?? 1) !== 0) w.ue(0); // chroma_log2_weight_denom
+    w.bit(0); // luma_weight_l0_flag
+    if ((sps.chromaFormatIdc ?? 1) !== 0) w.bit(0); // chroma_weight_l0_flag
+  }
   w.bit(0); // dec_ref_pic_marking: adaptive_ref_pic_marking_mode_flag = 0 (sliding window)
   w.se(0); // slice_qp_delta
   if (pps.deblockingControl) w.ue(1); // disable_deblocking_filter_idc: off
@@ -307,7 +318,7 @@ export class SkipSplicer {
     if (type === 7) this.sps = parseSps(nal);
     if (type === 8) {
       this.pps = parsePps(nal);
-      if (this.pps.entropyCabac || this.pps.weightedPred) throw new Error('H.264: expected CAVLC without weighted prediction');
+      if (this.pps.entropyCabac) throw new Error('H.264: expected CAVLC (cabac=0)');
     }
     this.emit(START_CODE);
     this.emit(nal);

@@ -47,11 +47,30 @@ export function rgbToI420(rgb: Uint8Array, width: number, height: number, out?: 
   return dst;
 }
 
-/** out = a·(1−w) + b·w per byte (w in 0..1, quantised to 1/256). Works on any two same-size frames. */
+/**
+ * out = a·(1−w) + b·w per byte (w in 0..1, quantised to 1/256). Works on any two same-size frames.
+ * Four bytes per step: two 16-bit lanes per 32-bit word (255·256 fits a lane), when the buffers allow.
+ */
 export function blendFrames(a: Uint8Array, b: Uint8Array, weight: number, out: Buffer): Buffer {
   const wb = Math.min(256, Math.max(0, Math.round(weight * 256)));
   const wa = 256 - wb;
   const n = a.length;
-  for (let i = 0; i < n; i++) out[i] = (a[i]! * wa + b[i]! * wb + 128) >> 8;
+  let i = 0;
+  if (n % 4 === 0 && a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0 && out.byteOffset % 4 === 0) {
+    const a32 = new Uint32Array(a.buffer, a.byteOffset, n / 4);
+    const b32 = new Uint32Array(b.buffer, b.byteOffset, n / 4);
+    const o32 = new Uint32Array(out.buffer, out.byteOffset, n / 4);
+    const M = 0x00ff00ff;
+    const R = 0x00800080; // +0.5 in each lane
+    for (let j = 0; j < o32.length; j++) {
+      const x = a32[j]!;
+      const y = b32[j]!;
+      const lo = (((x & M) * wa + (y & M) * wb + R) >>> 8) & M;
+      const hi = ((((x >>> 8) & M) * wa + ((y >>> 8) & M) * wb + R) >>> 8) & M;
+      o32[j] = (lo | (hi << 8)) >>> 0;
+    }
+    i = n;
+  }
+  for (; i < n; i++) out[i] = (a[i]! * wa + b[i]! * wb + 128) >> 8;
   return out;
 }
