@@ -5,8 +5,10 @@
  *
  * Delivery is at-least-once, so every step is safe to repeat:
  * - a finished video (object with its metadata) means "done": a later delivery only rewrites the status;
- * - a lease (`jobs/<id>/lease.json`, conditional writes) lets one invocation render at a time; a lease
- *   left by a crashed invocation expires at that invocation's deadline and is taken over with If-Match;
+ * - a lease (`jobs/<id>/lease.json`, conditional writes) lets one invocation render at a time. Its holder
+ *   renews it every leaseTtlMs/4 (If-Match on its own ETag); a crashed holder stops renewing, so its lease
+ *   expires within leaseTtlMs (45 s, less than Lambda's one-minute wait before a retry) and the retry
+ *   takes it over with If-Match. A delivery that finds a live lease returns at once: the holder finishes;
  * - deterministic failures (bad image, bad manifest, time limit) mark the job failed and return;
  * - transient ones (storage, FFmpeg crash, anything unexpected) rethrow so Lambda retries the event; the
  *   attempt counter lives in status.json and the last attempt marks the job failed *and* rethrows, so the
@@ -61,6 +63,8 @@ export interface ProcessMediaConfig {
   tempRoot?: string;
   /** Least time between two progress writes to status.json. @default 1000 */
   progressIntervalMs?: number;
+  /** A lease not renewed for this long is free to take over; renewed every quarter of it. @default 45000 */
+  leaseTtlMs?: number;
 }
 
 export type ProcessOutcome = 'rendered' | 'already_done' | 'finished_from_output' | 'busy' | 'failed' | 'ignored';
@@ -96,6 +100,15 @@ interface Lease {
 export type LambdaContextLike = Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'awsRequestId'>> & { shutdownSignal?: AbortSignal };
 
 class Interrupted extends Error {}
+/** Another invocation took the lease over (this one stalled past the lease TTL): stop, touch nothing. */
+class LeaseLost extends Error {}
+
+interface HeldLease {
+  /** Aborted when a renewal finds the lease taken over. */
+  lost: AbortSignal;
+  /** Stop renewing; then delete the lease if it is still ours. */
+  release(): Promise<void>;
+}
 
 /** Wrap storage calls so their failures carry the `storage_error` code (and stay retryable). */
 async function storage<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -105,6 +118,14 @@ async function storage<T>(what: string, fn: () => Promise<T>): Promise<T> {
     if (err instanceof PreconditionFailedError || err instanceof CodedError) throw err;
     throw new CodedError('storage_error', `${what} failed: ${(err as Error).message}`);
   }
+}
+
+/** Rejects with the abort reason once `signal` aborts. */
+function whenAborted(signal: AbortSignal): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
 }
 
 function toCoded(err: unknown): CodedError {
@@ -145,52 +166,80 @@ export function createProcessMediaHandler(ports: ProcessMediaPorts, config: Proc
     return { ...videoUrls(jobId), durationSeconds: duration, width, height, bytes: v.size };
   }
 
-  /** Take the job's lease: create it, or take over one whose holder's deadline passed. */
-  async function acquireLease(jobId: string, deadline: Date): Promise<string | null> {
-    const owner = randomUUID();
-    const body = JSON.stringify({ owner, expiresAt: deadline.toISOString() } satisfies Lease);
-    const opts = { contentType: 'application/json' };
+  const leaseTtlMs = config.leaseTtlMs ?? 45_000;
+
+  function leaseBody(owner: string): string {
+    return JSON.stringify({ owner, expiresAt: new Date(clock.now().getTime() + leaseTtlMs).toISOString() } satisfies Lease);
+  }
+
+  /** Create the lease if-none-match, or take over one that expired (if-match its ETag). Null: someone else holds it. */
+  async function takeLease(jobId: string, owner: string): Promise<string | null> {
+    const key = keys.lease(jobId);
+    const opts = { contentType: 'application/json', cacheControl: 'no-store' };
     try {
-      await storage('take lease', () => input.put(keys.lease(jobId), body, { ...opts, ifNoneMatch: '*' }));
-      return owner;
+      return (await storage('take lease', () => input.put(key, leaseBody(owner), { ...opts, ifNoneMatch: '*' }))).etag;
     } catch (err) {
       if (!(err instanceof PreconditionFailedError)) throw err;
     }
-    const current = await storage('read lease', () => input.getBytes(keys.lease(jobId)));
-    if (!current) return acquireLeaseOnce(jobId, body, owner);
-    let lease: Partial<Lease> = {};
-    try {
-      lease = JSON.parse(Buffer.from(current.body).toString('utf8')) as Lease;
-    } catch {
-      /* an unreadable lease counts as expired */
+    const current = await storage('read lease', () => input.getBytes(key));
+    if (current) {
+      let lease: Partial<Lease> = {};
+      try {
+        lease = JSON.parse(Buffer.from(current.body).toString('utf8')) as Lease;
+      } catch {
+        /* an unreadable lease counts as expired */
+      }
+      const expires = Date.parse(lease.expiresAt ?? '');
+      if (Number.isFinite(expires) && expires > clock.now().getTime()) return null;
     }
-    const expires = Date.parse(lease.expiresAt ?? '');
-    if (Number.isFinite(expires) && expires > clock.now().getTime()) return null;
     try {
-      await storage('take over lease', () => input.put(keys.lease(jobId), body, { ...opts, ifMatch: current.info.etag }));
-      return owner;
+      const etag = current
+        ? (await storage('take over lease', () => input.put(key, leaseBody(owner), { ...opts, ifMatch: current.info.etag }))).etag
+        : (await storage('take lease', () => input.put(key, leaseBody(owner), { ...opts, ifNoneMatch: '*' }))).etag;
+      return etag;
     } catch (err) {
       if (err instanceof PreconditionFailedError) return null;
       throw err;
     }
   }
 
-  async function acquireLeaseOnce(jobId: string, body: string, owner: string): Promise<string | null> {
-    try {
-      await storage('take lease', () => input.put(keys.lease(jobId), body, { contentType: 'application/json', ifNoneMatch: '*' }));
-      return owner;
-    } catch (err) {
-      if (err instanceof PreconditionFailedError) return null;
-      throw err;
-    }
-  }
-
-  async function releaseLease(jobId: string, log: Logger): Promise<void> {
-    try {
-      await input.delete(keys.lease(jobId));
-    } catch (err) {
-      log.warn('could not release lease (it will expire)', { error: (err as Error).message });
-    }
+  async function acquireLease(jobId: string, log: Logger): Promise<HeldLease | null> {
+    const owner = randomUUID();
+    let etag = await takeLease(jobId, owner);
+    if (etag === null) return null;
+    const lost = new AbortController();
+    let renewing: Promise<void> = Promise.resolve();
+    const timer = setInterval(() => {
+      renewing = renewing.then(async () => {
+        if (lost.signal.aborted) return;
+        try {
+          etag = (await input.put(keys.lease(jobId), leaseBody(owner), { contentType: 'application/json', cacheControl: 'no-store', ifMatch: etag! })).etag;
+        } catch (err) {
+          if (err instanceof PreconditionFailedError) {
+            log.warn('lost the lease to another invocation; stopping');
+            lost.abort(new LeaseLost('the lease was taken over'));
+          } else {
+            log.warn('could not renew the lease (will retry)', { error: (err as Error).message });
+          }
+        }
+      });
+    }, Math.max(10, Math.floor(leaseTtlMs / 4)));
+    timer.unref?.();
+    return {
+      lost: lost.signal,
+      release: async () => {
+        clearInterval(timer);
+        await renewing;
+        if (lost.signal.aborted) return;
+        try {
+          // Delete only our own lease: one taken over meanwhile belongs to its new holder.
+          const cur = await input.getBytes(keys.lease(jobId));
+          if (cur && (JSON.parse(Buffer.from(cur.body).toString('utf8')) as Lease).owner === owner) await input.delete(keys.lease(jobId));
+        } catch (err) {
+          log.warn('could not release lease (it will expire)', { error: (err as Error).message });
+        }
+      },
+    };
   }
 
   async function loadManifest(jobId: string): Promise<JobManifest> {
@@ -224,13 +273,23 @@ export function createProcessMediaHandler(ports: ProcessMediaPorts, config: Proc
     });
   }
 
-  async function render(jobId: string, manifest: JobManifest, attempts: number, budgetMs: number, log: Logger, shutdown?: AbortSignal): Promise<JobVideo> {
+  async function render(
+    jobId: string,
+    manifest: JobManifest,
+    attempts: number,
+    budgetMs: number,
+    log: Logger,
+    shutdown: AbortSignal | undefined,
+    leaseLost: AbortSignal,
+  ): Promise<JobVideo> {
     const workDir = await mkdtemp(join(config.tempRoot ?? tmpdir(), `job-${jobId.slice(0, 8)}-`));
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(new CodedError('render_timeout', 'The render ran out of time.')), budgetMs);
     const onShutdown = () => abort.abort(new Interrupted('shutting down'));
     if (shutdown?.aborted) onShutdown();
     else shutdown?.addEventListener('abort', onShutdown, { once: true });
+    const onLeaseLost = () => abort.abort(new LeaseLost('the lease was taken over'));
+    leaseLost.addEventListener('abort', onLeaseLost, { once: true });
     let lastWrite = 0;
     let lastFraction = 0;
     let chain: Promise<void> = Promise.resolve();
@@ -254,9 +313,14 @@ export function createProcessMediaHandler(ports: ProcessMediaPorts, config: Proc
           },
         };
         // Long jobs may fan out into segments rendered in parallel; null means "render in one piece".
-        result = (await ports.fanOut?.render(jobId, manifest, request)) ?? (await renderer.render(request));
+        const rendering = (async () => (await ports.fanOut?.render(jobId, manifest, request)) ?? (await renderer.render(request)))();
+        rendering.catch(() => {}); // settled late if it ignored the signal: nobody waits for it then
+        // The renderer should stop on abort; if it (or a storage read inside it) does not, the
+        // invocation still ends on time instead of hanging until the function times out (issue 6).
+        result = await Promise.race([rendering, whenAborted(abort.signal)]);
       } catch (err) {
         if (shutdown?.aborted) throw new Interrupted('the render was stopped by a shutdown');
+        if (leaseLost.aborted) throw new LeaseLost('the lease was taken over during the render');
         if (abort.signal.aborted) {
           throw new CodedError('render_timeout', `The render did not finish within ${Math.round(budgetMs / 1000)} s (the function's time limit).`);
         }
@@ -265,6 +329,7 @@ export function createProcessMediaHandler(ports: ProcessMediaPorts, config: Proc
         clearTimeout(timer);
       }
       await chain;
+      if (leaseLost.aborted) throw new LeaseLost('the lease was taken over during the render');
       const metadata = {
         'job-id': jobId,
         'duration-seconds': String(result.durationSeconds),
@@ -309,6 +374,7 @@ export function createProcessMediaHandler(ports: ProcessMediaPorts, config: Proc
     } finally {
       clearTimeout(timer);
       shutdown?.removeEventListener('abort', onShutdown);
+      leaseLost.removeEventListener('abort', onLeaseLost);
       await chain;
       await rm(workDir, { recursive: true, force: true }).catch((err: Error) => log.warn('could not remove work dir', { error: err.message }));
     }
@@ -331,15 +397,18 @@ export function createProcessMediaHandler(ports: ProcessMediaPorts, config: Proc
       return { outcome: 'finished_from_output' };
     }
 
-    const owner = await acquireLease(jobId, new Date(started.getTime() + remainingMs));
-    if (!owner) {
+    const lease = await acquireLease(jobId, log);
+    if (!lease) {
       log.info('another invocation holds the lease: leaving the job to it');
       return { outcome: 'busy' };
     }
     // Re-read under the lease: the previous holder may have finished between our checks.
-    const current = await readStatus(jobId);
+    const current = await readStatus(jobId).catch(async (err: unknown) => {
+      await lease.release();
+      throw err;
+    });
     if (current && !canTransition(current.status, 'processing')) {
-      await releaseLease(jobId, log);
+      await lease.release();
       return { outcome: 'already_done' };
     }
     const attempts = (current?.attempts ?? 0) + 1;
@@ -349,12 +418,16 @@ export function createProcessMediaHandler(ports: ProcessMediaPorts, config: Proc
       const budgetMs = remainingMs - marginMs - (clock.now().getTime() - started.getTime());
       if (budgetMs < 1000) throw new CodedError('internal_error', `Not enough time left in this invocation to render (${budgetMs} ms).`);
       log.info('rendering', { attempt: attempts, images: manifest.images.length, videoSeconds: manifest.videoSeconds, budgetMs });
-      const video = await render(jobId, manifest, attempts, budgetMs, log, context?.shutdownSignal);
+      const video = await render(jobId, manifest, attempts, budgetMs, log, context?.shutdownSignal, lease.lost);
       await writeStatus(statusRecord(jobId, 'done', clock.now(), { video, attempts }));
       metrics.addMetric(METRIC.jobsSucceeded, 'Count', 1);
       log.info('job done', { attempt: attempts, totalSeconds: (clock.now().getTime() - started.getTime()) / 1000 });
       return { outcome: 'rendered' };
     } catch (err) {
+      if (err instanceof LeaseLost || lease.lost.aborted) {
+        log.warn('another invocation took the job over; leaving it to that one', { attempt: attempts });
+        return { outcome: 'busy' };
+      }
       if (err instanceof Interrupted || context?.shutdownSignal?.aborted) {
         log.warn('interrupted by shutdown; the job is queued again', { attempt: attempts });
         await writeStatus(statusRecord(jobId, 'queued', clock.now(), { attempts: attempts - 1 })).catch(() => {});
@@ -376,7 +449,7 @@ export function createProcessMediaHandler(ports: ProcessMediaPorts, config: Proc
       await writeStatus(statusRecord(jobId, 'queued', clock.now(), { attempts })).catch((e: Error) => log.warn('could not write status', { error: e.message }));
       throw coded;
     } finally {
-      await releaseLease(jobId, log);
+      await lease.release();
     }
   }
 
