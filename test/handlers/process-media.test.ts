@@ -26,7 +26,7 @@ function seedJob(input: MemoryStore, jobId: string, images: Buffer[] = [TINY_PNG
   return manifest;
 }
 
-async function setup(renderer: Renderer = new FakeRenderer(), opts: { maxAttempts?: number } = {}) {
+async function setup(renderer: Renderer = new FakeRenderer(), opts: { maxAttempts?: number; leaseTtlMs?: number } = {}) {
   const input = new MemoryStore('media-input');
   const output = new MemoryStore('media-output');
   const logs: LogEntry[] = [];
@@ -34,7 +34,15 @@ async function setup(renderer: Renderer = new FakeRenderer(), opts: { maxAttempt
   const tmp = await tempDir('pm-test-');
   const handler = createProcessMediaHandler(
     { input, output, renderer, clock: { now: () => new Date() }, logger: createConsoleLogger({ service: 'test', level: 'silent', sink: (e) => logs.push(e) }), metrics },
-    { limits, videosBaseUrl: 'https://cdn.example/videos/', maxAttempts: opts.maxAttempts ?? 3, tempRoot: tmp.path, safetyMarginMs: 1000, progressIntervalMs: 0 },
+    {
+      limits,
+      videosBaseUrl: 'https://cdn.example/videos/',
+      maxAttempts: opts.maxAttempts ?? 3,
+      tempRoot: tmp.path,
+      safetyMarginMs: 1000,
+      progressIntervalMs: 0,
+      leaseTtlMs: opts.leaseTtlMs ?? 45_000,
+    },
   );
   const status = () => input.json<StatusRecord>(keys.status(JOB));
   return { input, output, logs, metrics, handler, status, tmp };
@@ -48,7 +56,7 @@ describe('handlers/process-media (in-memory stores, fake renderer)', () => {
   afterEach(async () => {
     for (const c of cleanups.splice(0)) await c();
   });
-  async function make(renderer?: Renderer, opts?: { maxAttempts?: number }) {
+  async function make(renderer?: Renderer, opts?: { maxAttempts?: number; leaseTtlMs?: number }) {
     const t = await setup(renderer, opts);
     cleanups.push(t.tmp.remove);
     return t;
@@ -139,6 +147,40 @@ describe('handlers/process-media (in-memory stores, fake renderer)', () => {
     t.input.seed(keys.lease(JOB), JSON.stringify({ owner: 'x', expiresAt: new Date(Date.now() - 1).toISOString() }));
     assert.equal((await t.handler(event(), ctx())).results[0]?.outcome, 'rendered');
     assert.equal(r.calls, 1);
+  });
+
+  it('renews the lease while rendering, so a long render is never taken over', async () => {
+    const r = new FakeRenderer();
+    r.delayMs = 700;
+    const t = await make(r, { leaseTtlMs: 200 });
+    seedJob(t.input, JOB);
+    const run = t.handler(event(), ctx());
+    await new Promise((res) => setTimeout(res, 450)); // past the first TTL: without renewals the lease would be free
+    const duplicate = await t.handler(event(), ctx());
+    assert.equal(duplicate.results[0]?.outcome, 'busy');
+    assert.equal((await run).results[0]?.outcome, 'rendered');
+    const renewals = t.input.log.filter((l) => l.op === 'put' && l.key === keys.lease(JOB)).length;
+    assert.ok(renewals >= 4, `lease writes: ${renewals}`);
+    assert.equal(r.calls, 1);
+    assert.equal(t.input.objects.has(keys.lease(JOB)), false);
+  });
+
+  it('stops without touching the job when its lease was taken over (a stalled holder)', async () => {
+    const r = new FakeRenderer();
+    r.delayMs = 2000;
+    const t = await make(r, { leaseTtlMs: 200 });
+    seedJob(t.input, JOB);
+    const run = t.handler(event(), ctx());
+    await new Promise((res) => setTimeout(res, 100));
+    const theirs = JSON.stringify({ owner: 'other', expiresAt: new Date(Date.now() + 60_000).toISOString() });
+    t.input.seed(keys.lease(JOB), theirs); // what a takeover looks like from here: a new ETag
+    const started = Date.now();
+    const res = await run;
+    assert.ok(Date.now() - started < 1500, 'the render was aborted');
+    assert.equal(res.results[0]?.outcome, 'busy');
+    assert.equal(t.status()?.status, 'processing', 'left for the new holder');
+    assert.equal(t.input.text(keys.lease(JOB)), theirs, "the other holder's lease is not deleted");
+    assert.equal(await t.output.head(keys.video(JOB)), null);
   });
 
   it('fails the job with image_unreadable for bytes that are not an image, without throwing', async () => {
