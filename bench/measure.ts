@@ -205,7 +205,17 @@ export async function measure(cmd: string, args: string[], opts: MeasureOptions 
     let sumTree = 0;
     let sumWork = 0;
     const byProgram: Record<string, number> = {};
+    const cmdlines = new Map<number, string>();
+    const cmd = (pid: number): string => {
+      let c = cmdlines.get(pid);
+      if (c === undefined) cmdlines.set(pid, (c = cmdlineOf(pid)));
+      return c;
+    };
     for (const [pid, info] of tree) {
+      lastTicks.set(pid, info.cpuTicks);
+      // A fork that has not exec'd yet (no cmdline, or its parent's) shares its parent's pages:
+      // counting its RSS would count the parent twice for a moment.
+      if (pid !== rootPid && (cmd(pid) === '' || (tree.has(info.ppid) && cmd(pid) === cmd(info.ppid)))) continue;
       sumTree += info.rssBytes;
       const program = programOf(pid);
       byProgram[program] = (byProgram[program] ?? 0) + info.rssBytes;
@@ -217,7 +227,6 @@ export async function measure(cmd: string, args: string[], opts: MeasureOptions 
         if (!launcher) launcherCache.set(pid, launcher);
       }
       if (!launcher) sumWork += info.rssBytes;
-      lastTicks.set(pid, info.cpuTicks);
     }
     for (const [k, v] of Object.entries(byProgram)) peakByProgram[k] = Math.max(peakByProgram[k] ?? 0, v);
     peakTree = Math.max(peakTree, sumTree);
