@@ -15,28 +15,32 @@ export const MANAGED = {
 export const ORIGIN = { site: 'site', videos: 'videos', api: 'api' } as const;
 
 /**
- * The page's Content-Security-Policy: scripts only from itself, styles from itself (plus inline style
- * attributes, which Svelte's templates use), previews from `blob:`, video from the same origin, requests
- * to the same-origin API and uploads to the input bucket's S3 endpoint; no plugins, no framing.
+ * The page's Content-Security-Policy: scripts and styles only from itself (no inline anything: Svelte
+ * sets dynamic styles through the CSSOM, which CSP allows), thumbnails from `blob:`, the inline `data:` favicon, video and poster
+ * from the same origin, requests to the same-origin API and to `uploadOrigins` (the input bucket's S3
+ * endpoint); no plugins, no framing. test/infra/csp-browser.test.ts runs the real page under it.
  */
+export function contentSecurityPolicy(uploadOrigins: string[]): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' blob: data:",
+    "media-src 'self'",
+    `connect-src 'self' ${uploadOrigins.join(' ')}`,
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/** The CSP for a deployed stack: uploads go to the input bucket's regional or global virtual-hosted endpoint. */
 export function defaultContentSecurityPolicy(input: aws.s3.Bucket): pulumi.Output<string> {
   return pulumi
     .all([input.bucketRegionalDomainName, input.bucketDomainName])
-    .apply(([regional, global]) =>
-      [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' blob: data:",
-        "media-src 'self' blob:",
-        `connect-src 'self' https://${regional} https://${global}`,
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-      ].join('; '),
-    );
+    .apply(([regional, global]) => contentSecurityPolicy([`https://${regional}`, `https://${global}`]));
 }
 
 export interface Cdn {

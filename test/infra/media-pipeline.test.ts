@@ -495,11 +495,15 @@ describe('infra: MediaPipeline under mocks', function () {
       const directives = Object.fromEntries(csp.split('; ').map((d) => [d.split(' ')[0], d.split(' ').slice(1)]));
       assert.deepEqual(directives['default-src'], ["'self'"]);
       assert.deepEqual(directives['script-src'], ["'self'"]);
+      assert.deepEqual(directives['style-src'], ["'self'"], 'no unsafe-inline');
+      assert.deepEqual(directives['img-src'], ["'self'", 'blob:', 'data:']);
+      assert.deepEqual(directives['media-src'], ["'self'"]);
       assert.deepEqual(directives['frame-ancestors'], ["'none'"]);
       assert.deepEqual(directives['object-src'], ["'none'"]);
       const input = def.one(T.bucket, 'media-input').state;
       assert.deepEqual(directives['connect-src'], ["'self'", `https://${input.bucketRegionalDomainName}`, `https://${input.bucketDomainName}`]);
       assert.ok(!csp.includes('*'), 'no wildcard source');
+      assert.ok(!csp.includes('unsafe'), 'no unsafe-inline or unsafe-eval anywhere');
       assert.equal(h.contentSecurityPolicy.override, true);
       assert.equal(h.frameOptions.frameOption, 'DENY');
       assert.ok(h.strictTransportSecurity.accessControlMaxAgeSec >= 31_536_000);
