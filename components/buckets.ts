@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
-import { JOBS_PREFIX, VIDEOS_PREFIX } from '../lambdas/src/core/keys.ts';
+import { JOBS_PREFIX, SEGMENTS_PREFIX, VIDEOS_PREFIX } from '../lambdas/src/core/keys.ts';
 import { childOpts, policyJson, type Ctx, type Statement } from './context.ts';
 
 /** A private, encrypted bucket. Its policy is written later (it may name the distribution). */
@@ -84,7 +84,10 @@ export function createInputBucket(ctx: Ctx): SecureBucket {
   ]);
 }
 
-/** Output bucket: videos and posters expire after `videoRetentionDays`. */
+/**
+ * Output bucket: videos and posters expire after `videoRetentionDays`; fan-out segments (deleted after
+ * each join) after a day, in case a join never ran.
+ */
 export function createOutputBucket(ctx: Ctx): SecureBucket {
   return createSecureBucket(ctx, 'output', [
     {
@@ -93,6 +96,7 @@ export function createOutputBucket(ctx: Ctx): SecureBucket {
       filter: { prefix: VIDEOS_PREFIX },
       expiration: { days: ctx.args.videoRetentionDays },
     },
+    { id: 'expire-segments', status: 'Enabled', filter: { prefix: SEGMENTS_PREFIX }, expiration: { days: 1 } },
     { id: 'abort-incomplete-multipart', status: 'Enabled', filter: { prefix: '' }, ...abortMultipart },
   ]);
 }

@@ -232,6 +232,8 @@ describe('infra: MediaPipeline under mocks', function () {
       assert.deepEqual(rule(def, 'output', 'expire-videos').filter, { prefix: 'videos/' });
       assert.equal(rule(def, 'output', 'expire-videos').expiration.days, 30);
       assert.equal(rule(variant, 'output', 'expire-videos').expiration.days, 7);
+      assert.deepEqual(rule(def, 'output', 'expire-segments').filter, { prefix: 'segments/' });
+      assert.equal(rule(def, 'output', 'expire-segments').expiration.days, 1);
     });
 
     it('input CORS: POST only, from the distribution and allowedOrigins, exposing ETag', () => {
