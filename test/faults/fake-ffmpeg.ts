@@ -19,10 +19,10 @@ export type FakeKind =
   | 'enospc'
   /** Killed mid-render the first `failures` times, the real FFmpeg after that. */
   | 'flaky'
-  /** Records its argv (one per line) and all of stdin, then runs the real FFmpeg on that stdin. */
+  /** Appends its argv to `<dir>/argv.txt` ("--- <pid>" then one per line), saves stdin as `<dir>/stdin-<pid>.bin`, then runs the real FFmpeg on it. */
   | 'record';
 
-/** Write the script into `dir` and answer its path. `record` writes `<dir>/argv.txt` and `<dir>/stdin.bin`. */
+/** Write the script into `dir` and answer its path. */
 export async function fakeFfmpeg(dir: string, kind: FakeKind, opts: { failures?: number } = {}): Promise<string> {
   const path = join(dir, `ffmpeg-${kind}`);
   const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
@@ -38,7 +38,11 @@ export async function fakeFfmpeg(dir: string, kind: FakeKind, opts: { failures?:
       `if [ "$n" -lt ${opts.failures ?? 1} ]; then head -c 200000 >/dev/null; kill -KILL $$; fi`,
       `exec ${q(REAL_FFMPEG)} "$@"`,
     ].join('\n'),
-    record: [`printf '%s\\n' "$@" > ${q(join(dir, 'argv.txt'))}`, `cat > ${q(join(dir, 'stdin.bin'))}`, `exec ${q(REAL_FFMPEG)} "$@" < ${q(join(dir, 'stdin.bin'))}`].join('\n'),
+    record: [
+      `printf '%s\\n' "--- $$" "$@" >> ${q(join(dir, 'argv.txt'))}`,
+      `cat > ${q(join(dir, 'stdin-'))}$$.bin`,
+      `exec ${q(REAL_FFMPEG)} "$@" < ${q(join(dir, 'stdin-'))}$$.bin`,
+    ].join('\n'),
   };
   await writeFile(path, `#!/bin/sh\n${body[kind]}\n`);
   await chmod(path, 0o755);
