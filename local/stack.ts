@@ -20,7 +20,8 @@ import { join, resolve } from 'node:path';
 import type { S3Event } from 'aws-lambda';
 import S3rver from 's3rver';
 import { DEFAULT_LIMITS, type Limits, type SiteConfig } from '../contracts/index.ts';
-import { createS3Client, S3ObjectStore, S3UploadSigner } from '../lambdas/src/adapters/aws/s3.ts';
+import { S3ObjectStore, S3UploadSigner } from '../lambdas/src/adapters/aws/s3.ts';
+import { createS3rverClient } from '../lambdas/src/adapters/local/s3rver-client.ts';
 import { ConditionalWriteStore } from '../lambdas/src/adapters/local/conditional-store.ts';
 import { createConsoleLogger, MemoryMetrics, type LogLevel } from '../lambdas/src/adapters/local/console.ts';
 import { DEFAULT_PROCESS_MAX_ATTEMPTS } from '../lambdas/src/core/settings.ts';
@@ -36,8 +37,6 @@ import { serveVideo } from './videos.ts';
 
 export const INPUT_BUCKET = 'media-input';
 export const OUTPUT_BUCKET = 'media-output';
-/** s3rver's built-in account. */
-const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 export interface LocalStackOptions {
   /** HTTP port of the site; 0 picks a free one. @default 3000 */
@@ -197,7 +196,7 @@ export async function startLocalStackInternal(options: LocalStackOptions = {}): 
     throw err;
   }
   const s3Url = `http://${host}:${s3Addr.port}`;
-  const client = createS3Client({ region: 'us-east-1', endpoint: s3Url, forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
+  const client = createS3rverClient(s3Url);
   const input = new ConditionalWriteStore(new S3ObjectStore(client, INPUT_BUCKET));
   const output = new ConditionalWriteStore(new S3ObjectStore(client, OUTPUT_BUCKET));
 

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import S3rver from 's3rver';
-import { createS3Client, S3ObjectStore } from '../../lambdas/src/adapters/aws/s3.ts';
+import { S3ObjectStore } from '../../lambdas/src/adapters/aws/s3.ts';
+import { createS3rverClient } from '../../lambdas/src/adapters/local/s3rver-client.ts';
 import { ConditionalWriteStore } from '../../lambdas/src/adapters/local/conditional-store.ts';
 import { PreconditionFailedError } from '../../lambdas/src/core/ports.ts';
 import { tempDir } from './support.ts';
@@ -16,18 +17,13 @@ describe('local adapter: conditional writes on s3rver', function () {
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let raw: S3ObjectStore;
   let store: ConditionalWriteStore;
-  let client: ReturnType<typeof createS3Client>;
+  let client: ReturnType<typeof createS3rverClient>;
 
   before(async () => {
     dir = await tempDir('s3rver-test-');
     server = new S3rver({ address: '127.0.0.1', port: 0, directory: dir.path, silent: true, configureBuckets: [{ name: 'b' }] });
     const addr = (await server.run()) as AddressInfo;
-    client = createS3Client({
-      region: 'us-east-1',
-      endpoint: `http://127.0.0.1:${addr.port}`,
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    });
+    client = createS3rverClient(`http://127.0.0.1:${addr.port}`);
     raw = new S3ObjectStore(client, 'b');
     store = new ConditionalWriteStore(raw);
   });
