@@ -2,12 +2,13 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as pulumi from '@pulumi/pulumi';
 import { DEFAULT_LIMITS } from '../contracts/index.ts';
+import { resolveFanOutArgs, type FanOutArgs, type ResolvedFanOutArgs } from './segments.ts';
 
 /** CPU architecture of both functions and the FFmpeg layer. */
 export type Architecture = 'arm64' | 'x86_64';
 
-/** Arguments of {@link MediaPipeline}: every one optional, with secure defaults. */
-export interface MediaPipelineArgs {
+/** Arguments of {@link MediaPipeline}: every one optional, with secure defaults. Fan-out args: {@link FanOutArgs}. */
+export interface MediaPipelineArgs extends FanOutArgs {
   /**
    * CPU architecture of the functions, the sharp binaries in the process-media bundle and the FFmpeg layer.
    * Build-time choice (it picks the artifacts), so a plain value, not an Input.
@@ -221,6 +222,7 @@ export interface ResolvedArgs {
   protect: boolean;
   retainOnDelete: boolean;
   forceDestroy: pulumi.Input<boolean>;
+  fanOut: ResolvedFanOutArgs;
 }
 
 export function resolveArgs(args: MediaPipelineArgs): ResolvedArgs {
@@ -260,6 +262,7 @@ export function resolveArgs(args: MediaPipelineArgs): ResolvedArgs {
     protect: args.protect ?? false,
     retainOnDelete: args.retainOnDelete ?? false,
     forceDestroy: args.forceDestroy ?? false,
+    fanOut: resolveFanOutArgs(args),
   };
 }
 

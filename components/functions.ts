@@ -23,7 +23,7 @@ export interface PipelineFunction {
 interface FunctionSpec {
   /** Part name: the bundle is `dist/lambdas/<bundle>`; children are `${name}-<part>`, `-<part>-role`, ... */
   part: string;
-  bundle: 'api' | 'process-media';
+  bundle: 'api' | 'process-media' | 'render-segment';
   description: string;
   statements: (logGroup: aws.cloudwatch.LogGroup) => Statement[];
   environment: Record<string, pulumi.Input<string>>;
@@ -79,7 +79,7 @@ export function createFunction(ctx: Ctx, spec: FunctionSpec): PipelineFunction {
 }
 
 /** Environment both functions share: buckets layout and the limits from args. */
-function limitsEnvironment(ctx: Ctx): Record<string, pulumi.Input<string>> {
+export function limitsEnvironment(ctx: Ctx): Record<string, pulumi.Input<string>> {
   const a = ctx.args;
   const s = (v: pulumi.Input<number>) => pulumi.output(v).apply(String);
   return {
@@ -126,6 +126,8 @@ export function createProcessFunction(
   output: SecureBucket,
   deadLetterQueue: aws.sqs.Queue,
   layerArn: pulumi.Input<string>,
+  /** Extra variables, e.g. the fan-out settings from components/segments.ts. */
+  extraEnvironment: Record<string, pulumi.Input<string>> = {},
 ): PipelineFunction {
   const a = ctx.args;
   const ephemeral =
@@ -142,6 +144,7 @@ export function createProcessFunction(
       [ENV.ffmpegPath]: '/opt/bin/ffmpeg',
       [ENV.processMaxAttempts]: String(PROCESS_MAX_ATTEMPTS),
       ...limitsEnvironment(ctx),
+      ...extraEnvironment,
     },
     memorySize: a.processMemoryMb,
     timeout: a.processTimeoutSeconds,

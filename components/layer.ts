@@ -11,7 +11,7 @@ export function layerZipPath(artifactsDir: string, architecture: Architecture): 
 }
 
 /** Where `npm run build:lambdas -- --arch <arch>` writes a function's bundle directory. */
-export function functionDir(artifactsDir: string, fn: 'api' | 'process-media'): string {
+export function functionDir(artifactsDir: string, fn: 'api' | 'process-media' | 'render-segment'): string {
   return path.join(artifactsDir, 'lambdas', fn);
 }
 
@@ -44,6 +44,7 @@ export function requireArtifacts(args: ResolvedArgs): void {
   const build = `npm run build:lambdas -- --arch ${args.architecture}`;
   requireArtifact(functionDir(args.artifactsDir, 'api'), build);
   requireArtifact(functionDir(args.artifactsDir, 'process-media'), build);
+  if (args.fanOut.segmentWorkers > 1) requireArtifact(functionDir(args.artifactsDir, 'render-segment'), build);
   requireBundleArchitecture(args.artifactsDir, args.architecture);
   if (args.ffmpegLayerArn === undefined) {
     requireArtifact(layerZipPath(args.artifactsDir, args.architecture), `npm run build:layer -- --arch ${args.architecture}`);

@@ -18,7 +18,9 @@ import {
   createDeadLetterQueue,
   createManifestTrigger,
   createProcessFunction,
+  limitsEnvironment,
 } from './functions.ts';
+import { createSegmentFunction, grantSegmentInvoke } from './segments.ts';
 import { createHttpApi, type HttpApi } from './api.ts';
 import { createDistribution, createSecurityHeaders, type Cdn } from './cdn.ts';
 import { uploadSite } from './site.ts';
@@ -69,11 +71,12 @@ export class MediaPipeline extends pulumi.ComponentResource {
     const layer = createFfmpegLayer(this.ctx);
     const deadLetterQueue = createDeadLetterQueue(this.ctx);
     const apiFunction = createApiFunction(this.ctx, input, output);
-    const processMedia = createProcessFunction(this.ctx, input, output, deadLetterQueue, layer.arn);
+    // Fan-out (opt-in, `segmentWorkers`): the segment worker process-media invokes; see components/segments.ts.
+    const segmentWorker = createSegmentFunction(this.ctx, input, output, layer.arn, limitsEnvironment(this.ctx));
+    const processMedia = createProcessFunction(this.ctx, input, output, deadLetterQueue, layer.arn, segmentWorker?.processEnvironment);
+    if (segmentWorker) grantSegmentInvoke(this.ctx, processMedia, segmentWorker, output);
     createAsyncInvokeConfig(this.ctx, processMedia, deadLetterQueue);
     createManifestTrigger(this.ctx, input, processMedia);
-    // Fan-out seam (issue 7): a segment worker is one more createFunction() with its own role and an
-    // invoke grant from process-media; see docs/architecture.md "Long jobs".
 
     // Edge
     const api = createHttpApi(this.ctx, apiFunction);
@@ -105,11 +108,11 @@ export class MediaPipeline extends pulumi.ComponentResource {
 
   /** Args with defaults, account/region, and the per-stack service name. */
   private createContext(name: string, args: MediaPipelineArgs): Ctx {
+    const resolved = resolveArgs(args);
+    requireArtifacts(resolved); // before any resource or lookup: a missing build fails cleanly
     const identity = aws.getCallerIdentityOutput({}, { parent: this });
     const region = aws.getRegionOutput({}, { parent: this });
     const partition = aws.getPartitionOutput({}, { parent: this });
-    const resolved = resolveArgs(args);
-    requireArtifacts(resolved);
     return {
       name,
       parent: this,

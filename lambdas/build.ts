@@ -4,8 +4,9 @@
  *
  *   npm run build:lambdas [-- --arch arm64|x86_64] [--out dist]
  *
- * Writes dist/lambdas/<fn>/index.mjs (handler `index.handler`), dist/lambdas/process-media/node_modules/
- * {sharp, its JS dependencies, @img/sharp-linux-<cpu>, @img/sharp-libvips-linux-<cpu>} and
+ * Writes dist/lambdas/<fn>/index.mjs (handler `index.handler`) for api, process-media and render-segment,
+ * <fn>/node_modules/{sharp, its JS dependencies, @img/sharp-linux-<cpu>, @img/sharp-libvips-linux-<cpu>}
+ * for the two that render, and
  * dist/lambdas/build-info.json (architecture, sizes, sharp versions and integrity). The native packages
  * come from node_modules when they are the installed ones for this machine, else from `npm pack` at the
  * version sharp pins, checked against package-lock.json's integrity (the lock records every platform's
@@ -28,11 +29,12 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const FUNCTIONS = {
   api: 'lambdas/src/entrypoints/api.ts',
   'process-media': 'lambdas/src/entrypoints/process-media.ts',
+  'render-segment': 'lambdas/src/entrypoints/render-segment.ts',
 } as const;
 export type FunctionName = keyof typeof FUNCTIONS;
 
 /** Functions that load sharp at run time and so carry its native packages. */
-const NEEDS_SHARP: readonly FunctionName[] = ['process-media'];
+const NEEDS_SHARP: readonly FunctionName[] = ['process-media', 'render-segment'];
 
 /** ESM output still meets CommonJS dependencies that call require(): give them one. */
 const BANNER = "import { createRequire as __mpCreateRequire } from 'node:module';\nconst require = __mpCreateRequire(import.meta.url);";
