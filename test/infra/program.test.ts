@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { fakeArtifacts, fakeSite, recorded, setMocksOnce, settle, valueOf } from './harness.ts';
 
@@ -57,5 +58,16 @@ describe('infra: root program (index.ts) under mocks', function () {
     assert.ok(one('aws:apigatewayv2/authorizer:Authorizer', 'media-jwt-authorizer'));
     assert.ok(one('aws:lambda/layerVersion:LayerVersion', 'media-ffmpeg'));
     assert.equal(JSON.parse(mine.find((r) => r.inputs.key === 'config.json')!.inputs.content).limits.maxImages, 12);
+  });
+
+  it('Pulumi.dev.yaml shows every config key the program reads, and no other', () => {
+    const root = path.resolve(import.meta.dirname, '../..');
+    const program = fs.readFileSync(path.join(root, 'index.ts'), 'utf8');
+    const read = new Set([...program.matchAll(/config\.(?:get|require)\w*(?:<.*?>)?\('(\w+)'\)/g)].map((m) => m[1]!));
+    const yaml = fs.readFileSync(path.join(root, 'Pulumi.dev.yaml'), 'utf8');
+    const shown = new Set([...yaml.matchAll(/^\s*#?\s*media-pipeline:(\w+):/gm)].map((m) => m[1]!));
+    assert.ok(read.size >= 25, `found ${read.size} keys in index.ts`);
+    assert.deepEqual([...shown].sort(), [...read].sort());
+    assert.match(yaml, /^\s+aws:region: /m);
   });
 });
