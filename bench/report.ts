@@ -10,6 +10,7 @@ import { floorDecodeArgs, floorEncodeArgs, oneLinerArgs, oneLinerFilter, shellQu
 import type { BenchResults, MethodId, MethodMedian, WorkloadSummary } from './results.ts';
 import { fmtMb, fmtRatio, fmtSeconds, fmtUsd, LAMBDA_PRICE, MB_PER_VCPU, MEMORY_HEADROOM, RENDER_API } from './stats.ts';
 import { lineChart, type Series } from './svg.ts';
+import { keepFanOutSection } from './fanout-section.ts';
 
 export const ACCOUNT_START = '<!-- from-your-account:start -->';
 export const ACCOUNT_END = '<!-- from-your-account:end -->';
@@ -78,7 +79,8 @@ export async function writeReport(r: BenchResults, root: string, o: Options = {}
     existing = undefined;
   }
   mkdirSync(join(docPath, '..'), { recursive: true });
-  writeFileSync(docPath, renderMarkdown(r, accountSection(existing), imgRel, relative(join(docPath, '..'), root) || '.'));
+  // The Fan-out section belongs to `npm run bench:fanout` (bench/fanout-section.ts): carried over as it is.
+  writeFileSync(docPath, keepFanOutSection(existing, renderMarkdown(r, accountSection(existing), imgRel, relative(join(docPath, '..'), root) || '.')));
 }
 
 /** Time and memory against image count (720p; crossfade dashed). */
