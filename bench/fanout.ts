@@ -256,7 +256,7 @@ async function main(): Promise<void> {
   const section = renderSection(results);
   process.stdout.write(`${section}\n`);
   if (!values['no-docs']) {
-    let doc = '';
+    let doc: string;
     try {
       doc = readFileSync(DOC, 'utf8');
     } catch {
