@@ -248,6 +248,10 @@ describe('upload page in chromium against the local stack', function () {
     await page.getByRole('button', { name: 'Make another' }).click();
     await page.getByLabel('Choose images').waitFor({ state: 'attached' });
     assert.equal(new URL(page.url()).searchParams.get('job'), null);
+    // The browser's Back button returns to the video.
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Your video is ready' }).waitFor({ timeout: 30_000 });
+    assert.equal(page.url(), finishedJobUrl);
     await page.close();
   });
 
@@ -382,6 +386,7 @@ describe('upload page in chromium against the local stack', function () {
     const page = await browser.context.newPage();
     await page.setViewportSize(VIEWPORTS.desktop);
     await page.goto(stack.url);
+    await page.getByLabel('Choose images').waitFor({ state: 'attached' }); // mounted after config.json
     const red = (await readFile(img.red!)).toString('base64');
     const blue = (await readFile(img.blue!)).toString('base64');
     // Paste (Ctrl+V of a copied image) and a drop on the zone, as the browser delivers them.
