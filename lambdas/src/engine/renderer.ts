@@ -133,7 +133,14 @@ class FrameCache {
 
   /** Frame k, dropping every frame before `keepFrom` and starting the read-ahead after k. */
   get(k: number, keepFrom: number): Promise<FittedFrame> {
-    for (const key of this.frames.keys()) if (key < keepFrom) this.frames.delete(key);
+    let dropped = false;
+    for (const key of this.frames.keys()) {
+      if (key < keepFrom) {
+        this.frames.delete(key);
+        dropped = true;
+      }
+    }
+    if (dropped) (globalThis as { gc?: () => void }).gc?.();
     const p = this.load(k);
     for (let j = k + 1; j <= k + this.ahead && j <= this.last; j++) this.load(j);
     return p;
