@@ -12,6 +12,8 @@ describe('infra: root program (index.ts) under mocks', function () {
 
   before(() => {
     artifacts = fakeArtifacts();
+    fs.mkdirSync(path.join(artifacts, 'lambdas', 'render-segment'));
+    fs.writeFileSync(path.join(artifacts, 'lambdas', 'render-segment', 'index.mjs'), 'export const handler = async () => ({});\n');
     site = fakeSite();
   });
   after(() => {
@@ -32,6 +34,7 @@ describe('infra: root program (index.ts) under mocks', function () {
       'media-pipeline:authorizerIssuer': 'https://issuer.example.com/',
       'media-pipeline:authorizerAudience': '["aud-1"]',
       'media-pipeline:tags': '{"owner":"team"}',
+      'media-pipeline:segmentWorkers': '3',
     });
     const start = recorded.length;
     const program = await import('../../index.ts');
@@ -57,6 +60,8 @@ describe('infra: root program (index.ts) under mocks', function () {
     assert.ok(one('aws:sns/topicSubscription:TopicSubscription', 'media-alarm-email'));
     assert.ok(one('aws:apigatewayv2/authorizer:Authorizer', 'media-jwt-authorizer'));
     assert.ok(one('aws:lambda/layerVersion:LayerVersion', 'media-ffmpeg'));
+    assert.equal(fn.environment.variables.RENDER_SEGMENTS, '3');
+    assert.equal(fn.environment.variables.SEGMENT_FUNCTION_NAME, one('aws:lambda/function:Function', 'media-render-segment').state.name);
     assert.equal(JSON.parse(mine.find((r) => r.inputs.key === 'config.json')!.inputs.content).limits.maxImages, 12);
   });
 
