@@ -41,8 +41,13 @@ export const OUTPUT_BUCKET = 'media-output';
 export interface LocalStackOptions {
   /** HTTP port of the site; 0 picks a free one. @default 3000 */
   port?: number;
-  /** @default '127.0.0.1' */
+  /** Interface to listen on. `0.0.0.0` opens the stack to the network (no authentication!). @default '127.0.0.1' */
   host?: string;
+  /**
+   * Host name that goes into URLs the browser uses (the site URL, CORS origins, upload grants), e.g. the
+   * machine's LAN address to try the page from a phone with host `0.0.0.0`. @default host, or 127.0.0.1 for 0.0.0.0
+   */
+  publicHost?: string;
   /** Where s3rver keeps the buckets (and the dead-letter file). @default process.env.DATA_DIR ?? '.data' */
   dataDir?: string;
   /** s3rver's port; 0 picks a free one. @default 0 */
@@ -162,6 +167,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
 export async function startLocalStackInternal(options: LocalStackOptions = {}): Promise<LocalStackInternals> {
   const host = options.host ?? '127.0.0.1';
+  const publicHost = options.publicHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   const dataDir = resolve(options.dataDir ?? process.env.DATA_DIR ?? '.data');
   const uiDir = resolve(options.uiDir ?? 'dist/ui');
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -174,8 +180,8 @@ export async function startLocalStackInternal(options: LocalStackOptions = {}): 
   // 1. The site server first, so its origin (port 0 → real port) can go into the bucket CORS rules.
   const server = createServer();
   const addr = await listen(server, options.port ?? 3000, host);
-  const url = `http://${host}:${addr.port}`;
-  const origins = [url, `http://localhost:${addr.port}`];
+  const url = `http://${publicHost}:${addr.port}`;
+  const origins = [...new Set([url, `http://127.0.0.1:${addr.port}`, `http://localhost:${addr.port}`])];
 
   // 2. s3rver with the two buckets.
   const s3rver = new S3rver({
@@ -195,7 +201,7 @@ export async function startLocalStackInternal(options: LocalStackOptions = {}): 
     server.close();
     throw err;
   }
-  const s3Url = `http://${host}:${s3Addr.port}`;
+  const s3Url = `http://${publicHost}:${s3Addr.port}`;
   const client = createS3rverClient(s3Url);
   const input = new ConditionalWriteStore(new S3ObjectStore(client, INPUT_BUCKET));
   const output = new ConditionalWriteStore(new S3ObjectStore(client, OUTPUT_BUCKET));

@@ -39,6 +39,7 @@ try {
   const stack = await startLocalStack({
     port: intEnv('PORT') ?? 3000,
     host: process.env.HOST || '127.0.0.1',
+    publicHost: process.env.PUBLIC_HOST || undefined,
     s3Port: intEnv('S3_PORT') ?? 0,
     dataDir: process.env.DATA_DIR || '.data',
     renderConcurrency: intEnv('RENDER_CONCURRENCY'),
