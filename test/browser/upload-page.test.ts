@@ -433,6 +433,10 @@ describe('upload page in chromium against the local stack', function () {
     await page.getByLabel('Seconds per photo', { exact: true }).fill('1');
     await page.getByRole('button', { name: 'Create video' }).click();
     await page.getByText('1 of 2 photos done').waitFor();
+    assert.equal(await page.locator('[data-status="done"]').count(), 1);
+    assert.equal(await page.locator('[data-status="uploading"]').count(), 1);
+    await screenshot(page, '03b-upload-per-file');
+    await audit(page, 'upload in progress, per file');
     const jobId = new URL(page.url()).searchParams.get('job');
     assert.ok(jobId);
     await page.getByRole('button', { name: 'Cancel' }).click();
