@@ -59,8 +59,17 @@ export interface BuildInfo {
 const cpuOf = (a: Architecture) => (a === 'arm64' ? 'arm64' : 'x64');
 const hostArchitecture = (): Architecture => (process.arch === 'arm64' ? 'arm64' : 'x86_64');
 
-function readJson(file: string): any {
-  return JSON.parse(fs.readFileSync(file, 'utf8'));
+interface PackageManifest {
+  version: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+}
+interface PackageLock {
+  packages?: Record<string, { version?: string; integrity?: string }>;
+}
+
+function readJson<T = PackageManifest>(file: string): T {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
 }
 
 function dirBytes(dir: string): number {
@@ -115,7 +124,7 @@ function copyPackageTree(name: string, fromDir: string, destNodeModules: string,
 function lockIntegrity(name: string, version: string): string | undefined {
   const lockFile = path.join(ROOT, 'package-lock.json');
   if (!fs.existsSync(lockFile)) return undefined;
-  const entry = readJson(lockFile).packages?.[`node_modules/${name}`];
+  const entry = readJson<PackageLock>(lockFile).packages?.[`node_modules/${name}`];
   return entry && entry.version === version ? entry.integrity : undefined;
 }
 

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- mocked resource inputs and state are untyped JSON */
 /**
  * Runs the MediaPipeline component under `pulumi.runtime.setMocks` and records every resource it
  * registers (type, name, inputs). Mocks are set before the component module is imported.

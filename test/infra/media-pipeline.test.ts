@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- asserts read untyped resource inputs recorded by the mocks */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { ENV, METRIC, METRICS_NAMESPACE } from '../../lambdas/src/core/config.ts';
