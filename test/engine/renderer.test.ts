@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { DEFAULT_OPTIONS } from '../../contracts/index.ts';
 import type { RenderOptions } from '../../contracts/index.ts';
@@ -60,7 +61,8 @@ describe('engine: real renders (sharp + FFmpeg)', function () {
     assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', W, H]);
     assert.ok(near(pixel(poster.data, W, 427, 300), RED), 'poster is the first image');
 
-    assert.ok(progress.length >= 2);
+    assert.ok(progress.length >= 3, 'start, at least one step, end');
+    assert.equal(progress[0]!.fraction, 0, 'starts at 0');
     for (let i = 1; i < progress.length; i++) assert.ok(progress[i]!.fraction >= progress[i - 1]!.fraction, 'monotonic');
     assert.ok(progress.every((q) => q.fraction >= 0 && q.fraction <= 1));
     assert.equal(progress[progress.length - 1]!.fraction, 1);
@@ -234,6 +236,20 @@ describe('engine: failures carry contract codes', function () {
     const slow = inputs(imgs, 20).map((img, i) => ({ ...img, load: async () => (i === 1 && (await new Promise((r) => setTimeout(r, 300))), img.load()) }));
     const timed = renderer.render({ images: slow, options: opts({ fps: 60 }), maxImagePixels: 1e8, workDir: dir, signal: AbortSignal.timeout(100) });
     assert.equal(await codeOf(timed), 'render_timeout');
+  });
+
+  it('out_of_disk when the video or the poster cannot be written (ENOSPC, via /dev/full)', async () => {
+    const imgs = [await solid(320, 240, RED, 'png')];
+    for (const [mode, file] of [['constant', 'video.mp4'], ['still', 'video.mp4'], ['constant', 'poster.jpg']] as const) {
+      const { dir: d, cleanup: c } = await tempDir();
+      try {
+        await symlink('/dev/full', join(d, file));
+        const err = renderer.render({ images: inputs(imgs, 2), options: opts({ frameRateMode: mode }), maxImagePixels: 1e8, workDir: d });
+        assert.equal(await codeOf(err), 'out_of_disk', `${mode} ${file}`);
+      } finally {
+        await c();
+      }
+    }
   });
 
   it('render_failed when FFmpeg exits non-zero or cannot start; storage_error when load() fails', async () => {

@@ -167,10 +167,10 @@ export function createRenderer(config: RendererConfig = {}): Renderer {
       const ahead = options.transition === 'crossfade' ? 1 : 2;
       const cache = new FrameCache(images, spec, ahead, signal, frames ? Math.max(...imagesForRange(full, frames)) : images.length - 1);
 
-      let reported = 0;
+      let reported = -1; // so the first report (0) goes out
       const report = (fraction: number) => {
         const f = Math.min(1, Math.max(reported, fraction));
-        if (f > reported || (f === 1 && reported < 1)) {
+        if (f > reported) {
           reported = f;
           onProgress?.({ fraction: f, outSeconds: f * plan.durationSeconds } satisfies RenderProgress);
         }
@@ -263,7 +263,13 @@ export function createRenderer(config: RendererConfig = {}): Renderer {
 
       let poster: Promise<void> | undefined;
       const startPoster = (frame: FittedFrame) => {
-        poster = writePoster(frame, posterPath);
+        poster = writePoster(frame, posterPath).catch((err: unknown) => {
+          const msg = err instanceof Error ? err.message : String(err);
+          if ((err as NodeJS.ErrnoException).code === 'ENOSPC' || /no space left/i.test(msg)) {
+            throw new CodedError('out_of_disk', 'the temporary disk filled up while writing the poster');
+          }
+          throw new CodedError('internal_error', `could not write the poster: ${msg}`);
+        });
         poster.catch(() => {});
         delete frame.rgb;
       };
