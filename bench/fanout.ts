@@ -39,6 +39,7 @@ const SELF = join(REPO_ROOT, 'bench/fanout.ts');
 /** What the child process reports on its last stdout line. */
 interface ChildReport {
   workers: number;
+  sequential: boolean;
   segments: { start: number; end: number; images: number; renderSeconds: number }[];
   /** Parallel render phase (all segments), wall seconds. */
   renderWall: number;
@@ -52,6 +53,8 @@ interface ChildReport {
 
 interface RunRecord {
   workers: number;
+  /** Segments rendered one after another (each alone on the machine): the per-invocation view. */
+  sequential: boolean;
   run: number;
   load1Before: number;
   measurement: Omit<Measurement, 'stdout' | 'stderrTail'>;
@@ -86,7 +89,7 @@ function jobOptions(v: Record<string, string | boolean | undefined>, count: numb
 }
 
 /** Child: render the job with `workers` parallel segments (1 = the ordinary render), print a ChildReport. */
-async function child(paths: string[], options: RenderOptions, workers: number, workDir: string): Promise<void> {
+async function child(paths: string[], options: RenderOptions, workers: number, workDir: string, sequential: boolean): Promise<void> {
   const images: RenderInput[] = paths.map((p, i) => ({ label: `image ${i + 1}`, durationSeconds: options.secondsPerImage, load: () => readFile(p) }));
   const renderer = new WorkerRenderer({ maxWorkers: workers, ffmpegPath: FFMPEG });
   const plan = planRender(options, images.map((i) => i.durationSeconds));
@@ -97,6 +100,7 @@ async function child(paths: string[], options: RenderOptions, workers: number, w
       const wall = (performance.now() - t0) / 1000;
       const report: ChildReport = {
         workers,
+        sequential,
         segments: [{ start: 0, end: plan.totalFrames, images: paths.length, renderSeconds: r.renderSeconds }],
         renderWall: wall,
         joinWall: 0,
@@ -109,13 +113,15 @@ async function child(paths: string[], options: RenderOptions, workers: number, w
       return;
     }
     const segs = planSegments(plan, { count: workers });
-    const results: RenderResult[] = await Promise.all(
-      segs.map((s) => {
-        const dir = join(workDir, `segment-${s.index}`);
-        mkdirSync(dir, { recursive: true });
-        return renderer.render({ images, options, maxImagePixels: 100_000_000, workDir: dir, frames: s.frames });
-      }),
-    );
+    const renderOne = (s: (typeof segs)[number]) => {
+      const dir = join(workDir, `segment-${s.index}`);
+      mkdirSync(dir, { recursive: true });
+      return renderer.render({ images, options, maxImagePixels: 100_000_000, workDir: dir, frames: s.frames });
+    };
+    // Sequential: each segment alone on the machine, as each Lambda invocation would have its own vCPUs.
+    const results: RenderResult[] = [];
+    if (sequential) for (const s of segs) results.push(await renderOne(s));
+    else results.push(...(await Promise.all(segs.map(renderOne))));
     const t1 = performance.now();
     const out = join(workDir, 'video.mp4');
     const joined = await joinSegments(
@@ -127,6 +133,7 @@ async function child(paths: string[], options: RenderOptions, workers: number, w
     const t2 = performance.now();
     const report: ChildReport = {
       workers,
+      sequential,
       segments: segs.map((s, i) => ({ start: s.frames.start, end: s.frames.end, images: s.images.length, renderSeconds: results[i]!.renderSeconds })),
       renderWall: (t1 - t0) / 1000,
       joinWall: (t2 - t1) / 1000,
@@ -147,7 +154,9 @@ const mb = (b: number) => `${(b / 1e6).toFixed(b < 1e8 ? 1 : 0)} MB`;
 export function renderSection(r: FanOutResults): string {
   const L: string[] = [];
   const byWorkers = new Map<number, RunRecord[]>();
-  for (const run of r.runs) byWorkers.set(run.workers, [...(byWorkers.get(run.workers) ?? []), run]);
+  for (const run of r.runs.filter((x) => !x.sequential)) byWorkers.set(run.workers, [...(byWorkers.get(run.workers) ?? []), run]);
+  const seqByWorkers = new Map<number, RunRecord[]>();
+  for (const run of r.runs.filter((x) => x.sequential)) seqByWorkers.set(run.workers, [...(seqByWorkers.get(run.workers) ?? []), run]);
   const base = byWorkers.get(1);
   const baseWall = base ? median(base.map((x) => x.measurement.wallSeconds)) : NaN;
   const baseCpu = base ? median(base.map((x) => x.measurement.cpuSeconds)) : NaN;
@@ -174,6 +183,25 @@ export function renderSection(r: FanOutResults): string {
       `| ${w} | ${runs[0]!.report.segments.length} | ${fmt(wall)} s | ${fmt(baseWall / wall, 2)}x | ${fmt(cpu)} | ${fmt(cpu / baseCpu, 2)}x | ${mb(rss)} | ${fmt(slowest)} s | ${fmt(join, 2)} s | ${mb(bytes)} | ${fmt(dur, 3)} s | ${fmt(load, 1)} |`,
     );
   }
+  if (seqByWorkers.size && base) {
+    const baseSeg = median(base.map((x) => x.report.segments[0]!.renderSeconds));
+    L.push('');
+    L.push(
+      'The per-invocation view: the same segments rendered one at a time, each alone on the machine, as each Lambda invocation ' +
+        'would have its own vCPUs. Projected wall = slowest segment + join (downloading the segments and the invoke overhead not included).',
+    );
+    L.push('');
+    L.push('| workers | slowest segment | all segments (sum) | vs single render | projected wall | projected speed-up | peak RSS (one segment at a time) |');
+    L.push('|---|---|---|---|---|---|---|');
+    L.push(`| 1 | ${fmt(baseSeg)} s | ${fmt(baseSeg)} s | 1.00x | ${fmt(baseSeg)} s | 1.00x | ${mb(median(base.map((x) => x.measurement.peakTreeRssBytes)))} |`);
+    for (const [w, runs] of [...seqByWorkers.entries()].sort((a, b) => a[0] - b[0])) {
+      const slowest = median(runs.map((x) => Math.max(...x.report.segments.map((s) => s.renderSeconds))));
+      const sum = median(runs.map((x) => x.report.segments.reduce((a, s) => a + s.renderSeconds, 0)));
+      const join = median(runs.map((x) => x.report.joinWall));
+      const rss = median(runs.map((x) => x.measurement.peakTreeRssBytes));
+      L.push(`| ${w} | ${fmt(slowest)} s | ${fmt(sum)} s | ${fmt(sum / baseSeg, 2)}x | ${fmt(slowest + join)} s | ${fmt(baseSeg / (slowest + join), 2)}x | ${mb(rss)} |`);
+    }
+  }
   L.push('');
   L.push(
     'Reading it: on one machine the workers share its cores, so the wall time can only drop while there are idle cores (this one has ' +
@@ -199,6 +227,7 @@ async function main(): Promise<void> {
       transition: { type: 'string' },
       'no-docs': { type: 'boolean', default: false },
       child: { type: 'string' },
+      sequential: { type: 'boolean', default: false },
       'work-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -215,7 +244,7 @@ async function main(): Promise<void> {
   const paths = await generateImages({ dir: IMAGES, count, log: (l) => log(l) });
 
   if (values.child !== undefined) {
-    await child(paths, options, Number(values.child), values['work-dir']!);
+    await child(paths, options, Number(values.child), values['work-dir']!, values.sequential === true);
     return;
   }
 
@@ -231,23 +260,26 @@ async function main(): Promise<void> {
     job: { images: count, imageSize: `${DEFAULT_IMAGE.width}x${DEFAULT_IMAGE.height}`, options, frames: plan.totalFrames, durationSeconds: plan.durationSeconds },
     runs: [],
   };
+  const configs = [...workers.map((w) => ({ w, sequential: false })), ...workers.filter((w) => w > 1).map((w) => ({ w, sequential: true }))];
   for (let run = 1; run <= runs; run++) {
-    for (const w of workers) {
-      const workDir = join(OUT, 'work', 'fanout', `w${w}-r${run}`);
+    for (const { w, sequential } of configs) {
+      const label = `${w} worker(s)${sequential ? ', segments one at a time' : ''}`;
+      const workDir = join(OUT, 'work', 'fanout', `w${w}${sequential ? 's' : ''}-r${run}`);
       rmSync(workDir, { recursive: true, force: true });
       mkdirSync(workDir, { recursive: true });
       const load1Before = loadavg()[0]!;
-      log(`run ${run}/${runs}: ${w} worker(s) (load ${load1Before.toFixed(1)})`);
+      log(`run ${run}/${runs}: ${label} (load ${load1Before.toFixed(1)})`);
       const args = ['--import', 'tsx', SELF, '--child', String(w), '--work-dir', workDir, '--images', String(count), '--preset', options.preset, '--seconds-per-image', String(options.secondsPerImage), '--transition', options.transition];
+      if (sequential) args.push('--sequential');
       const m = await measure(process.execPath, args, { cwd: REPO_ROOT, workDir });
-      if (m.exitCode !== 0) throw new Error(`${w} worker(s) failed (exit ${m.exitCode}): ${m.stderrTail}`);
+      if (m.exitCode !== 0) throw new Error(`${label} failed (exit ${m.exitCode}): ${m.stderrTail}`);
       const report = JSON.parse(m.stdout.trim().split('\n').pop()!) as ChildReport;
       const info = await probe(join(workDir, 'video.mp4'));
       const { stdout: _o, stderrTail: _e, ...measurement } = m;
-      results.runs.push({ workers: w, run, load1Before, measurement, report, probed: { durationSeconds: info.durationSeconds, frames: info.frames } });
+      results.runs.push({ workers: w, sequential, run, load1Before, measurement, report, probed: { durationSeconds: info.durationSeconds, frames: info.frames } });
       log(
-        `  wall ${m.wallSeconds.toFixed(1)} s, CPU ${m.cpuSeconds.toFixed(1)} s, peak RSS ${mb(m.peakTreeRssBytes)}, join ${report.joinWall.toFixed(2)} s, ` +
-          `duration ${info.durationSeconds.toFixed(3)} s (${plan.durationSeconds} planned)`,
+        `  wall ${m.wallSeconds.toFixed(1)} s, CPU ${m.cpuSeconds.toFixed(1)} s, peak RSS ${mb(m.peakTreeRssBytes)}, slowest segment ` +
+          `${Math.max(...report.segments.map((x) => x.renderSeconds)).toFixed(1)} s, join ${report.joinWall.toFixed(2)} s, duration ${info.durationSeconds.toFixed(3)} s (${plan.durationSeconds} planned)`,
       );
       rmSync(workDir, { recursive: true, force: true });
     }
