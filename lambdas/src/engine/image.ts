@@ -10,6 +10,28 @@ import { i420Size, rgbToI420 } from './yuv.ts';
 
 const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'webp']);
 
+/**
+ * JPEG, PNG or WebP by their first bytes. Checked before sharp sees the bytes, so libvips never runs
+ * its other loaders (SVG, TIFF, HEIF, GIF, ...) on user input: a smaller attack surface (issue 6).
+ */
+export function hasAcceptedSignature(b: Uint8Array): boolean {
+  const jpeg = b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
+  const png = b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47 && b[4] === 0x0d && b[5] === 0x0a && b[6] === 0x1a && b[7] === 0x0a;
+  const riff = b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46;
+  const webp = riff && b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50;
+  return jpeg || png || webp;
+}
+
+/**
+ * Process-wide: let libvips load only JPEG, PNG and WebP (and raw pixels), whatever the bytes claim.
+ * Called by the Lambda entry points, whose process does nothing else; not by the engine itself,
+ * because it would also block every other sharp user in a shared process (tests, the local stack).
+ */
+export function restrictDecoders(): void {
+  sharp.block({ operation: ['VipsForeignLoad'] });
+  sharp.unblock({ operation: ['VipsForeignLoadJpegBuffer', 'VipsForeignLoadPngBuffer', 'VipsForeignLoadWebpBuffer'] });
+}
+
 export interface FitSpec {
   width: number;
   height: number;
@@ -48,6 +70,9 @@ function classify(err: unknown, label: string): CodedError {
  */
 export async function fitImage(bytes: Uint8Array, label: string, spec: FitSpec, keepRgb = false): Promise<FittedFrame> {
   if (bytes.length === 0) throw new CodedError('image_unreadable', `${label}: the file is empty`, { image: label });
+  if (!hasAcceptedSignature(bytes)) {
+    throw new CodedError('image_unreadable', `${label}: not a JPEG, PNG or WebP file (its first bytes say otherwise)`, { image: label });
+  }
   const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let meta: Metadata;
   try {

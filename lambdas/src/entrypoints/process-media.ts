@@ -5,6 +5,7 @@
  */
 import type { Context, S3Event } from 'aws-lambda';
 import { createRenderer } from '../engine/index.ts';
+import { restrictDecoders } from '../engine/image.ts';
 import { createProcessMediaHandler } from '../handlers/process-media.ts';
 import { settingsFromEnv } from '../core/settings.ts';
 import { createS3Client, S3ObjectStore } from '../adapters/aws/s3.ts';
@@ -15,6 +16,8 @@ import { joinSegments } from '../engine/segments.ts';
 import { createSegmentCoordinator } from '../handlers/segment-coordinator.ts';
 
 const LAMBDA_MAX_TIMEOUT_MS = 15 * 60 * 1000;
+// This process only renders: libvips may load JPEG, PNG and WebP only (docs/security.md).
+restrictDecoders();
 const settings = settingsFromEnv(process.env);
 const client = createS3Client();
 const logger = createLogger('process-media');

@@ -5,12 +5,15 @@
  */
 import type { Context } from 'aws-lambda';
 import { createRenderer } from '../engine/index.ts';
+import { restrictDecoders } from '../engine/image.ts';
 import { createRenderSegmentHandler } from '../handlers/render-segment.ts';
 import { settingsFromEnv } from '../core/settings.ts';
 import type { SegmentRequest } from '../core/ports.ts';
 import { createS3Client, S3ObjectStore } from '../adapters/aws/s3.ts';
 import { createLogger } from '../adapters/aws/observability.ts';
 
+// This process only renders: libvips may load JPEG, PNG and WebP only (docs/security.md).
+restrictDecoders();
 const settings = settingsFromEnv(process.env);
 const client = createS3Client();
 const logger = createLogger('render-segment');
