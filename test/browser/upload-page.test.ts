@@ -267,6 +267,7 @@ describe('upload page in chromium against the local stack', function () {
     assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Skip to content');
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'file-input');
+    await screenshot(page, '06b-dark-focus-on-picker');
     // Reach blue's "Move up" with Tab only, and use it.
     for (let i = 0; i < 30; i++) {
       await page.keyboard.press('Tab');
@@ -418,6 +419,8 @@ describe('upload page in chromium against the local stack', function () {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     let holding = true;
+    let releaseAgain!: () => void;
+    const heldAgain = new Promise<void>((r) => (releaseAgain = r));
     await page.route(`${stack.s3Url}/**`, async (route) => {
       if (route.request().method() !== 'POST') return route.continue();
       const key = /name="key"\r\n\r\n([^\r]+)/.exec(route.request().postDataBuffer()?.toString('latin1') ?? '')?.[1] ?? '?';
@@ -427,6 +430,7 @@ describe('upload page in chromium against the local stack', function () {
         await held;
         return route.abort().catch(() => {});
       }
+      if (index === '001') await heldAgain; // the resumed upload, until the page has been looked at
       return route.continue();
     });
     await page.getByLabel('Video size', { exact: true }).selectOption('480p');
@@ -447,6 +451,11 @@ describe('upload page in chromium against the local stack', function () {
     release();
 
     await page.getByRole('button', { name: 'Create video' }).click();
+    // Resumed: the photo already uploaded shows as done, the page follows the queue again.
+    await page.getByText('1 of 2 photos done').waitFor();
+    assert.equal(await page.locator('[data-status="done"]').count(), 1);
+    assert.equal(await page.locator('[data-status="uploading"]').count(), 1);
+    releaseAgain();
     await page.getByRole('heading', { name: 'Your video is ready' }).waitFor({ timeout: 120_000 });
     assert.equal(new URL(page.url()).searchParams.get('job'), jobId, 'the same job was resumed');
     assert.deepEqual(Object.fromEntries(posts), { '000': 1, '001': 2 }, 'the photo that was uploaded was not sent again');

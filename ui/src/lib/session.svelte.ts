@@ -143,15 +143,15 @@ export class Session {
       });
       if (!live()) return;
       jobId = created.jobId;
-      queue = new UploadQueue(
+      const q = new UploadQueue(
         files.map((f, n) => ({ id: items[n]!.id, name: items[n]!.file.name, body: f, grant: created.uploads[n]! })),
-        {
-          ...this.#deps.queueOptions,
-          onChange: (s) => {
-            if (live()) this.#onUpload(s);
-          },
-        },
+        this.#deps.queueOptions,
       );
+      // Follows the queue for as long as it is this session's queue (a resumed run reuses it).
+      q.subscribe((s) => {
+        if (this.#queue === q) this.#onUpload(s);
+      });
+      queue = q;
       this.#pending = { signature, jobId, expiresAt: created.expiresAt, queue };
       this.#queue = queue;
       this.#setJobId(jobId);
@@ -234,7 +234,8 @@ export class Session {
   }
 
   async #afterUpload(run: number, snap: QueueSnapshot): Promise<void> {
-    if (run !== this.#run) return;
+    // Two Retry clicks can both see the queue go idle: only one of them starts the job.
+    if (run !== this.#run || this.phase !== 'uploading') return;
     if (snap.done < snap.items.length) {
       const failed = snap.items.filter((i) => i.status === 'failed').length;
       if (failed > 0) {
