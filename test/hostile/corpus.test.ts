@@ -235,10 +235,9 @@ describe('hostile: corpus against the local stack', function () {
       { id: 'uploaded-to-a-key-beside-the-grant', make: async () => prepared({ type: 'image/png', size: (await pngBytes).length }, { bytes: await pngBytes, key: (id) => `${keys.image(id, 0)}.jpg` }), code: 'uploads_missing' },
       { id: 'uploaded-outside-the-job-prefix', make: async () => prepared({ type: 'image/png', size: (await pngBytes).length }, { bytes: await pngBytes, key: () => `jobs/${randomUUID()}/images/000` }), code: 'uploads_missing' },
     ];
-    before(() => countCases('upload', cases.length));
-
     for (const c of cases) {
       it(c.id, async () => {
+        countCases('upload', 1);
         const jobId = await c.make();
         const r = await api<{ error: { code: string; message: string; missing?: number[] } }>(stack.url, 'POST', `/api/jobs/${jobId}/start`);
         assert.equal(r.status, API_ERROR_STATUS[c.code]);
@@ -295,10 +294,9 @@ describe('hostile: corpus against the local stack', function () {
       { id: 'options-with-ffmpeg-args', edit: (m) => ((m.options = { ...OPTIONS, extra: ['-i', 'http://x'] }), JSON.stringify(m)), code: 'manifest_invalid' },
       { id: 'images-never-uploaded', edit: (m) => JSON.stringify(m), code: 'image_unreadable' },
     ];
-    before(() => countCases('manifest', cases.length));
-
     for (const c of cases) {
       it(c.id, async () => {
+        countCases('manifest', 1);
         const jobId = c.id === 'images-never-uploaded' ? randomUUID() : await uploadedJob();
         await writeManifest(jobId, c.edit(await honestManifest(jobId), jobId));
         const final = await terminal(jobId);

@@ -1,5 +1,8 @@
 /** Counts the cases a suite ran, by kind, for the closing line `npm test` prints (issue 6: "print how many cases ran"). */
-const counts = new Map<string, Map<string, number>>();
+// On globalThis: mocha may load this module twice (required by CommonJS-compiled specs, imported by ESM
+// ones with top-level await), and both copies must add to the same counts.
+const g = globalThis as { __mediaPipelineCaseCounts?: Map<string, Map<string, number>> };
+const counts = (g.__mediaPipelineCaseCounts ??= new Map<string, Map<string, number>>());
 
 export function countCases(kind: string, n: number, suite = 'hostile corpus'): void {
   const m = counts.get(suite) ?? new Map<string, number>();
