@@ -30,6 +30,8 @@ import { parseStatusRecord, isTerminal } from '../lambdas/src/core/job.ts';
 import type { Logger, Renderer } from '../lambdas/src/core/ports.ts';
 import { createApiHandler } from '../lambdas/src/handlers/api.ts';
 import { createProcessMediaHandler, type ProcessMediaResult } from '../lambdas/src/handlers/process-media.ts';
+import { createLocalFanOut } from '../lambdas/src/adapters/local/fan-out.ts';
+import { fanOutSettingsFromEnv } from '../lambdas/src/core/segments.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { BodyTooLargeError, readBody, toApiGatewayEvent, writeApiGatewayResult } from './http-event.ts';
 import { serveStatic } from './static.ts';
@@ -62,6 +64,12 @@ export interface LocalStackOptions {
   limits?: Partial<Limits>;
   /** The render engine; defaults to the real engine in worker threads (renders never block this event loop). */
   renderer?: Renderer;
+  /**
+   * Fan-out for long jobs: videos at least `minVideoSeconds` long are split into `workers` segments
+   * rendered in parallel worker threads, then joined (docs/architecture.md "Long jobs: fan-out").
+   * @default from RENDER_SEGMENTS and SEGMENT_MIN_VIDEO_SECONDS (off)
+   */
+  fanOut?: { workers: number; minVideoSeconds?: number };
   /** process-media attempts per event (Lambda: 1 + 2 retries). @default 3 */
   maxAttempts?: number;
   /** Delays before retries, ms. @default [2000, 10000] */
@@ -209,6 +217,11 @@ export async function startLocalStackInternal(options: LocalStackOptions = {}): 
   const processTimeoutMs = options.processTimeoutMs ?? 900_000;
   const renderer = options.renderer ?? (await defaultRenderer(options.ffmpegPath ?? process.env.FFMPEG_PATH, concurrency, processTimeoutMs));
   const clock = { now: () => new Date() };
+  const fanOutSettings = options.fanOut ?? fanOutSettingsFromEnv(process.env);
+  const fanOut =
+    fanOutSettings.workers > 1
+      ? createLocalFanOut({ input, output, logger, limits, ...fanOutSettings, ffmpegPath: options.ffmpegPath ?? process.env.FFMPEG_PATH, timeoutMs: processTimeoutMs })
+      : undefined;
 
   // 3. The very same handlers as the Lambda entry points, with local adapters.
   const api = createApiHandler(
@@ -216,7 +229,7 @@ export async function startLocalStackInternal(options: LocalStackOptions = {}): 
     { limits },
   );
   const processMedia = createProcessMediaHandler(
-    { input, output, renderer, clock, logger, metrics },
+    { input, output, renderer, clock, logger, metrics, ...(fanOut ? { fanOut: fanOut.coordinator } : {}) },
     { limits, videosBaseUrl: '/videos', maxAttempts, safetyMarginMs: 5_000 },
   );
 
@@ -310,6 +323,7 @@ export async function startLocalStackInternal(options: LocalStackOptions = {}): 
       const grace = new Promise<void>((r) => setTimeout(r, 10_000).unref());
       await Promise.race([pending, grace]);
       await (renderer as { close?: () => Promise<void> }).close?.();
+      await fanOut?.close();
       await Promise.race([pending, grace]);
       await s3rver.close().catch(() => {});
       client.destroy();
