@@ -8,6 +8,7 @@ import { CodedError } from '../../lambdas/src/core/ports.ts';
 import type { RenderProgress } from '../../lambdas/src/core/ports.ts';
 import { emitCount, planRender } from '../../lambdas/src/core/render-plan.ts';
 import { createRenderer } from '../../lambdas/src/engine/index.ts';
+import { FrameCache } from '../../lambdas/src/engine/renderer.ts';
 import { frameAt, halves, inputs, near, pixel, probe, solid, tempDir, topLevelBoxes } from './helpers.ts';
 import type { Rgb } from './helpers.ts';
 
@@ -176,6 +177,26 @@ describe('engine: real renders (sharp + FFmpeg)', function () {
   });
 });
 
+describe('engine: frame cache (memory flat in image count)', () => {
+  it('holds the current image plus the read-ahead, and only the two fading images during a crossfade', async () => {
+    const img = await solid(64, 48, RED, 'png');
+    const loads: number[] = [];
+    const images = Array.from({ length: 6 }, (_, i) => ({ label: `i${i}`, durationSeconds: 1, load: async () => (loads.push(i), img) }));
+    const spec = { width: 64, height: 48, fit: 'contain' as const, background: '#000000', maxImagePixels: 1e6 };
+    const cache = new FrameCache(images, spec, 1);
+    await cache.get(0, 0); // still of image 0: loads 0, prefetches 1
+    assert.deepEqual([loads, cache.size], [[0, 1], 2]);
+    await cache.get(0, 0); // fade 0 → 1: from ...
+    await cache.get(1, 0, false); // ... and to, without reading further ahead
+    assert.deepEqual([loads, cache.size], [[0, 1], 2], 'two fitted frames while fading');
+    await cache.get(1, 1); // still of image 1: releases 0, prefetches 2
+    assert.deepEqual([loads, cache.size], [[0, 1, 2], 2]);
+    const two = new FrameCache(images, spec, 2);
+    await two.get(4, 4);
+    assert.equal(two.size, 2, 'read-ahead stops at the last image');
+  });
+});
+
 describe('engine: failures carry contract codes', function () {
   this.timeout(30_000);
   let dir: string;
@@ -256,6 +277,8 @@ describe('engine: failures carry contract codes', function () {
     const imgs = [await solid(320, 240, RED, 'png')];
     const failing = createRenderer({ ffmpegPath: '/bin/false' });
     assert.equal(await codeOf(failing.render({ images: inputs(imgs, 1), options: opts(), maxImagePixels: 1e8, workDir: dir })), 'render_failed');
+    const zero = inputs(imgs, 0);
+    assert.equal(await codeOf(renderer.render({ images: zero, options: opts(), maxImagePixels: 1e8, workDir: dir })), 'manifest_invalid', 'impossible timeline');
     const missing = createRenderer({ ffmpegPath: '/nonexistent/ffmpeg' });
     assert.equal(await codeOf(missing.render({ images: inputs(imgs, 1), options: opts(), maxImagePixels: 1e8, workDir: dir })), 'render_failed');
     const images = [{ label: 'x', durationSeconds: 1, load: async () => Promise.reject(new Error('connection reset')) }];

@@ -99,7 +99,7 @@ export function muxerArgs(plan: RenderPlan, outPath: string): string[] {
 }
 
 /** Fitted frames by image index, loaded lazily with a small read-ahead, released as soon as passed. */
-class FrameCache {
+export class FrameCache {
   private readonly frames = new Map<number, Promise<FittedFrame>>();
   constructor(
     private readonly images: RenderInput[],
@@ -131,8 +131,13 @@ class FrameCache {
     return p;
   }
 
-  /** Frame k, dropping every frame before `keepFrom` and starting the read-ahead after k. */
-  get(k: number, keepFrom: number): Promise<FittedFrame> {
+  /** Images currently held (loaded, loading or prefetched). */
+  get size(): number {
+    return this.frames.size;
+  }
+
+  /** Frame k, dropping every frame before `keepFrom` and (unless `prefetch` is false) starting the read-ahead after k. */
+  get(k: number, keepFrom: number, prefetch = true): Promise<FittedFrame> {
     let dropped = false;
     for (const key of this.frames.keys()) {
       if (key < keepFrom) {
@@ -142,7 +147,7 @@ class FrameCache {
     }
     if (dropped) (globalThis as { gc?: () => void }).gc?.();
     const p = this.load(k);
-    for (let j = k + 1; j <= k + this.ahead && j <= this.last; j++) this.load(j);
+    if (prefetch) for (let j = k + 1; j <= k + this.ahead && j <= this.last; j++) this.load(j);
     return p;
   }
 
@@ -156,9 +161,21 @@ export function createRenderer(config: RendererConfig = {}): Renderer {
     async render({ images, options, maxImagePixels, workDir, onProgress, signal, frames }): Promise<RenderResult> {
       const started = performance.now();
       if (images.length === 0) throw new CodedError('manifest_invalid', 'a render needs at least one image');
-      const full = planRender(options, images.map((i) => i.durationSeconds));
-      // Fan-out: one segment of the timeline, rebased to start at frame 0 (core/segments.ts).
-      const plan = frames ? slicePlan(full, frames) : full;
+      let full: RenderPlan;
+      let plan: RenderPlan;
+      let ffmpegPath: string;
+      try {
+        full = planRender(options, images.map((i) => i.durationSeconds));
+        // Fan-out: one segment of the timeline, rebased to start at frame 0 (core/segments.ts).
+        plan = frames ? slicePlan(full, frames) : full;
+      } catch (err) {
+        throw new CodedError('manifest_invalid', `cannot plan this render: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      try {
+        ffmpegPath = config.ffmpegPath ?? resolveFfmpegPath();
+      } catch (err) {
+        throw new CodedError('render_failed', err instanceof Error ? err.message : String(err));
+      }
       const videoPath = join(workDir, 'video.mp4');
       const posterPath = join(workDir, 'poster.jpg');
       const spec: FitSpec = { width: plan.width, height: plan.height, fit: options.fit, background: options.background, maxImagePixels };
@@ -177,7 +194,6 @@ export function createRenderer(config: RendererConfig = {}): Renderer {
       };
       report(0);
 
-      const ffmpegPath = config.ffmpegPath ?? resolveFfmpegPath();
       const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       const constant = options.frameRateMode === 'constant';
       const emitted = [...emittedFrames(plan)];
@@ -245,7 +261,8 @@ export function createRenderer(config: RendererConfig = {}): Renderer {
             await enc.write(frame.yuv);
           } else {
             const a = await cache.get(e.from, e.from);
-            const b = await cache.get(e.to, e.from);
+            // No read-ahead past `to` while fading: the two fitted frames are all that is held.
+            const b = await cache.get(e.to, e.from, false);
             if (e.from === 0 && !poster) startPoster(a);
             const slot = nextBlend;
             nextBlend = 1 - nextBlend;
