@@ -57,6 +57,15 @@ export function cpuCounters(): { busy: number; total: number } {
   }
 }
 
+/** The commit benchmarked, and the last commit that touched the engine (so a reader knows which engine the figures are for). */
+export async function gitInfo(root: string): Promise<{ head: string; engineCommit: string; dirtyEngine: boolean }> {
+  const git = (args: string[]) => run('git', ['-C', root, ...args]).then((r) => r.stdout.trim()).catch(() => '');
+  const head = await git(['log', '-1', '--format=%h %s']);
+  const engineCommit = await git(['log', '-1', '--format=%h %cI %s', '--', 'lambdas/src/engine', 'lambdas/src/core/render-plan.ts', 'lambdas/src/entrypoints/render-cli.ts']);
+  const dirty = await git(['status', '--porcelain', '--', 'lambdas/src/engine', 'lambdas/src/core/render-plan.ts', 'lambdas/src/entrypoints/render-cli.ts']);
+  return { head, engineCommit, dirtyEngine: dirty !== '' };
+}
+
 export function load1(): number {
   return loadavg()[0] ?? 0;
 }

@@ -94,6 +94,8 @@ export interface BenchResults {
     engine: boolean;
   };
   machine: MachineInfo;
+  /** Which code was measured: HEAD, the last engine commit, and whether the engine had uncommitted changes. */
+  git?: { head: string; engineCommit: string; dirtyEngine: boolean };
   inputs: { width: number; height: number; seed: number; quality: number; medianBytes: number; generateSeconds: number };
   benchSeconds: number;
   load: { start: number; end: number };

@@ -35,7 +35,7 @@ import {
   type Workload,
 } from './commands.ts';
 import { DEFAULT_IMAGE, generateImages, imageName } from './generate.ts';
-import { cpuCounters, load1, machineInfo } from './machine.ts';
+import { cpuCounters, gitInfo, load1, machineInfo } from './machine.ts';
 import { GNU_TIME, hasGnuTime, measure, type Measurement } from './measure.ts';
 import { writeReport } from './report.ts';
 import { median } from './stats.ts';
@@ -200,6 +200,8 @@ async function main(): Promise<void> {
   log(`images ready in ${genSeconds.toFixed(0)} s (median ${(imageBytes / 1e6).toFixed(2)} MB each)`);
 
   const machine = await machineInfo();
+  const git = await gitInfo(REPO_ROOT);
+  if (git.engineCommit) log(`engine: ${git.engineCommit}${git.dirtyEngine ? ' (with uncommitted changes in the work tree)' : ''}`);
   const benchStart = Date.now();
   const loadStart = load1();
   const results: WorkloadResult[] = list.map((w) => ({
@@ -324,6 +326,7 @@ async function main(): Promise<void> {
     quick: s.quick,
     settings: { runs: s.runs, runsLarge: s.runsLarge, largeFrom: s.largeFrom, sizes: s.sizes, hdSizes: s.hdSizes, crossfade: s.crossfade, fpsFirstAt: s.fpsFirstAt, engine: s.engine },
     machine,
+    git,
     inputs: { width: DEFAULT_IMAGE.width, height: DEFAULT_IMAGE.height, seed: DEFAULT_IMAGE.seed, quality: DEFAULT_IMAGE.quality, medianBytes: imageBytes, generateSeconds: genSeconds },
     benchSeconds,
     load: { start: loadStart, end: load1() },
