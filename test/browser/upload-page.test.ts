@@ -462,4 +462,26 @@ describe('upload page in chromium against the local stack', function () {
     assert.match(await page.getByTestId('video-facts').innerText(), /^0:02 · 854×480 · /);
     await page.close();
   });
+
+  it('reorders by touch-dragging the handle on a phone', async () => {
+    const page = await browser.context.newPage();
+    await page.setViewportSize(VIEWPORTS.phone);
+    const cdp = await browser.context.newCDPSession(page);
+    await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: true, maxTouchPoints: 1 });
+    await page.goto(stack.url);
+    await page.getByLabel('Choose images').setInputFiles([img.red!, img.green!, img.blue!]);
+    assert.deepEqual(await names(page), ['red.png', 'green.jpg', 'blue.webp']);
+    const handle = (await page.getByTestId('drag-handle').nth(0).boundingBox())!;
+    const last = (await page.locator('[data-id]').nth(2).boundingBox())!;
+    const x = handle.x + handle.width / 2;
+    const from = handle.y + handle.height / 2;
+    const to = last.y + last.height - 4;
+    const touch = (type: 'touchStart' | 'touchMove' | 'touchEnd', y: number) =>
+      cdp.send('Input.dispatchTouchEvent', { type, touchPoints: type === 'touchEnd' ? [] : [{ x, y }] });
+    await touch('touchStart', from);
+    for (let i = 1; i <= 10; i++) await touch('touchMove', from + ((to - from) * i) / 10);
+    await touch('touchEnd', to);
+    assert.deepEqual(await names(page), ['green.jpg', 'blue.webp', 'red.png']);
+    await page.close();
+  });
 });
