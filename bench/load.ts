@@ -17,9 +17,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir, cpus, totalmem } from 'node:os';
+import { tmpdir, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import sharp from 'sharp';
 import type { CreateJobResponse, JobStatus, PostUploadGrant } from '../contracts/index.ts';
 
@@ -80,8 +81,16 @@ async function serve(): Promise<void> {
   const dataDir = process.env.LOAD_DATA_DIR!;
   const rc = process.env.LOAD_RENDER_CONCURRENCY ? Number(process.env.LOAD_RENDER_CONCURRENCY) : undefined;
   const stack = await startLocalStack({ port: 0, host: '127.0.0.1', dataDir, uiDir: join(dataDir, 'no-ui'), logLevel: 'warn', ...(rc ? { renderConcurrency: rc } : {}) });
+  // How late the server's event loop ran: separates "the API code blocked" from "the machine was busy".
+  const eld = monitorEventLoopDelay({ resolution: 10 });
+  eld.enable();
   process.stdout.write(`${JSON.stringify({ url: stack.url, s3Url: stack.s3Url })}\n`);
-  const stop = () => void stack.stop().then(() => process.exit(0));
+  const stop = () => {
+    eld.disable();
+    const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+    process.stdout.write(`${JSON.stringify({ eventLoopDelayMs: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max) } })}\n`);
+    void stack.stop().then(() => process.exit(0));
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.on('disconnect', stop);
@@ -139,25 +148,32 @@ interface JobRun {
   reason?: string;
 }
 
-async function startServer(dataDir: string, rc: number | undefined): Promise<{ child: ChildProcess; url: string }> {
+async function startServer(dataDir: string, rc: number | undefined): Promise<{ child: ChildProcess; url: string; lines: string[] }> {
   const child = spawn(process.execPath, [...process.execArgv, import.meta.filename, '--serve'], {
     env: { ...process.env, LOAD_DATA_DIR: dataDir, ...(rc ? { LOAD_RENDER_CONCURRENCY: String(rc) } : {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  const lines: string[] = [];
   const url = await new Promise<string>((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(() => reject(new Error('the local stack did not start within 60 s')), 60_000);
     child.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
-      const line = buf.split('\n').find((l) => l.startsWith('{'));
-      if (line) {
-        clearTimeout(timer);
-        resolve((JSON.parse(line) as { url: string }).url);
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (!line.startsWith('{')) continue;
+        lines.push(line);
+        if (lines.length === 1) {
+          clearTimeout(timer);
+          resolve((JSON.parse(line) as { url: string }).url);
+        }
       }
     });
     child.once('exit', (code) => reject(new Error(`the local stack exited with ${code}`)));
   });
-  return { child, url };
+  return { child, url, lines };
 }
 
 async function main(): Promise<number> {
@@ -170,7 +186,7 @@ async function main(): Promise<number> {
   const dataDir = await mkdtemp(join(tmpdir(), 'load-'));
   const started = performance.now();
   const deadline = started + args.timeLimit * 1000;
-  const { child, url } = await startServer(dataDir, args.renderConcurrency);
+  const { child, url, lines } = await startServer(dataDir, args.renderConcurrency);
   const log = (s: string) => {
     if (!args.json) process.stderr.write(`${s}\n`);
   };
@@ -291,6 +307,8 @@ async function main(): Promise<number> {
     child.once('exit', () => (clearTimeout(t), r(null)));
   });
   await rm(dataDir, { recursive: true, force: true });
+  const eld = lines.map((l) => JSON.parse(l) as { eventLoopDelayMs?: { p50: number; p99: number; max: number } }).find((l) => l.eventLoopDelayMs)?.eventLoopDelayMs;
+  const load = loadavg()[0] ?? 0;
 
   const e2e = runs.filter((r) => r.finished !== undefined && r.created !== undefined).map((r) => (r.finished! - r.created!) / 1000);
   const count = (s: JobRun['state']) => runs.filter((r) => r.state === s).length;
@@ -312,6 +330,8 @@ async function main(): Promise<number> {
       max: round(Math.max(...statusLatenciesRendering)),
     },
     peakRssMiB: { server: round(peakServerKb / 1024, 0), processTree: round(peakTreeKb / 1024, 0) },
+    serverEventLoopDelayMs: eld ?? null,
+    machineLoadAverage1m: round(load, 1),
     machine: { cores: cpus().length, cpu: cpus()[0]?.model.trim(), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
     problems: runs.filter((r) => r.reason).slice(0, 10).map((r) => ({ job: r.index, state: r.state, reason: r.reason })),
   };
@@ -324,7 +344,8 @@ load: ${summary.jobs} jobs x ${summary.imagesPerJob} images (${args.preset}, ${a
   end-to-end (create → done)      p50 ${summary.endToEndSeconds.p50} s   p95 ${summary.endToEndSeconds.p95} s   max ${summary.endToEndSeconds.max} s
   status requests while rendering p50 ${summary.statusMs.p50} ms   p95 ${summary.statusMs.p95} ms   max ${summary.statusMs.max} ms   (${summary.statusMs.whileRendering} of ${summary.statusMs.requests})
   peak RSS                        server ${summary.peakRssMiB.server} MiB   with FFmpeg children ${summary.peakRssMiB.processTree} MiB
-  machine                         ${summary.machine.cores} cores, ${summary.machine.memoryGiB} GiB, ${summary.machine.cpu}, Node ${summary.machine.node}`);
+  server event loop delay         p50 ${eld?.p50 ?? '?'} ms   p99 ${eld?.p99 ?? '?'} ms   max ${eld?.max ?? '?'} ms
+  machine                         ${summary.machine.cores} cores, ${summary.machine.memoryGiB} GiB, ${summary.machine.cpu}, Node ${summary.machine.node}, load average ${summary.machineLoadAverage1m} at the end`);
     for (const p of summary.problems) console.log(`  job ${p.job} ${p.state}: ${p.reason}`);
   }
   return summary.lost > 0 ? 1 : 0;
