@@ -230,6 +230,7 @@ describe('hostile: corpus against the local stack', function () {
       { id: 'start-before-upload', make: () => prepared({ type: 'image/png', size: 100 }, null), code: 'uploads_missing' },
       { id: 'uploaded-bigger-than-declared', make: async () => prepared({ type: 'image/png', size: 10 }, { bytes: await pngBytes }), code: 'upload_invalid' },
       { id: 'uploaded-smaller-than-declared', make: async () => prepared({ type: 'image/png', size: (await pngBytes).length + 500 }, { bytes: await pngBytes }), code: 'upload_invalid' },
+      { id: 'uploaded-empty-file', make: () => prepared({ type: 'image/png', size: 100 }, { bytes: new Uint8Array(0) }), code: 'upload_invalid' },
       { id: 'uploaded-over-the-byte-limit', make: () => prepared({ type: 'image/png', size: limits.maxImageBytes }, { bytes: Buffer.alloc(limits.maxImageBytes + 1, 1) }), code: 'upload_invalid' },
       { id: 'uploaded-with-another-type', make: async () => prepared({ type: 'image/png', size: (await pngBytes).length }, { bytes: await pngBytes, contentType: 'text/html' }), code: 'upload_invalid' },
       { id: 'uploaded-to-a-key-beside-the-grant', make: async () => prepared({ type: 'image/png', size: (await pngBytes).length }, { bytes: await pngBytes, key: (id) => `${keys.image(id, 0)}.jpg` }), code: 'uploads_missing' },
