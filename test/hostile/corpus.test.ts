@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
@@ -190,6 +191,42 @@ describe('hostile: corpus against the local stack', function () {
         if (alive.status !== 200) failures.push(`${c.id}: the sentinel status answered ${alive.status} afterwards`);
       }
       assert.deepEqual(failures, []);
+    });
+
+    it('raw path traversal on the site, the videos and the API: 404, nothing outside the served roots', async () => {
+      const raw = (path: string) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const u = new URL(stack.url);
+          const req = httpRequest({ host: u.hostname, port: u.port, path, method: 'GET' }, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => (body += d));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      const paths = [
+        '/../../../../etc/passwd',
+        '/..%2f..%2f..%2f..%2fetc%2fpasswd',
+        '/%2e%2e/%2e%2e/%2e%2e/etc/passwd',
+        '/%2e%2e%5c%2e%2e%5cetc%5cpasswd',
+        '/assets/..%00/..%00/etc/passwd',
+        `/videos/${sentinel}/../../jobs/${sentinel}/job.json`,
+        `/videos/..%2fjobs%2f${sentinel}%2fjob.json/video.mp4`,
+        `/videos/${sentinel}/job.json`,
+        `/videos/${sentinel}/video.mp4%00.txt`,
+        `/api/jobs/..%2f${sentinel}`,
+        `/api/jobs/${sentinel}/..%2f..%2fstart`,
+      ];
+      countCases('request', paths.length);
+      for (const p of paths) {
+        const r = await raw(p);
+        assert.ok(r.status === 404 || r.status === 400, `${p}: ${r.status}`);
+        assert.ok(!/root:|"expiresAt"|"images"/.test(r.body), `${p} leaked: ${r.body.slice(0, 80)}`);
+        assert.ok(JSON.parse(r.body).error.code, `${p}: a JSON error`);
+      }
+      await stillServing();
     });
 
     it('hostile file names: grants for server-chosen keys only, names never echoed unescaped, the job renders', async () => {
