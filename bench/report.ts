@@ -116,6 +116,7 @@ export function charts(r: BenchResults): { time: string; memory: string } {
       xLabel: 'images',
       yLabel: 'MB (peak, working processes)',
       logX: true,
+      refLines: [{ y: 300, label: 'target: 300 MB' }],
       series: series((m) => m.peakWorkRssBytes / 1048576),
     }),
   };

@@ -60,6 +60,7 @@ interface Settings {
   engine: boolean;
   writeDocs: boolean;
   reportOnly: boolean;
+  results?: string;
 }
 
 function parseSettings(argv: string[]): Settings {
@@ -76,6 +77,7 @@ function parseSettings(argv: string[]): Settings {
       'no-engine': { type: 'boolean', default: false },
       'write-docs': { type: 'boolean' },
       'report-only': { type: 'boolean', default: false },
+      results: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -92,6 +94,7 @@ function parseSettings(argv: string[]): Settings {
   --no-engine          skip (b) (e.g. before the render CLI exists)
   --write-docs         write docs/benchmarks.md and bench/results.json (default: on unless --quick/--sizes/--runs)
   --report-only        rewrite docs/benchmarks.md from bench/results.json, run nothing
+                       (--results bench/out/results.json: from a subset run, into bench/out/benchmarks.md)
 `);
     process.exit(0);
   }
@@ -118,6 +121,7 @@ function parseSettings(argv: string[]): Settings {
     engine: !values['no-engine'],
     writeDocs: values['write-docs'] ?? !(quick || custom),
     reportOnly: values['report-only'] === true,
+    results: values.results,
   };
 }
 
@@ -169,9 +173,15 @@ const FALLBACK_ENCODER = ['-preset', 'veryfast'];
 async function main(): Promise<void> {
   const s = parseSettings(process.argv.slice(2));
   if (s.reportOnly) {
-    const results = JSON.parse(readFileSync(RESULTS_JSON, 'utf8')) as BenchResults;
-    await writeReport(results, REPO_ROOT);
-    log(`wrote docs/benchmarks.md from ${relative(REPO_ROOT, RESULTS_JSON)}`);
+    const from = s.results ? join(process.cwd(), s.results) : RESULTS_JSON;
+    const results = JSON.parse(readFileSync(from, 'utf8')) as BenchResults;
+    if (from === RESULTS_JSON) {
+      await writeReport(results, REPO_ROOT);
+      log(`wrote docs/benchmarks.md from ${relative(REPO_ROOT, RESULTS_JSON)}`);
+    } else {
+      await writeReport(results, REPO_ROOT, { docPath: join(OUT, 'benchmarks.md'), imgDir: join(OUT, 'img'), imgRel: 'img' });
+      log(`wrote bench/out/benchmarks.md from ${relative(REPO_ROOT, from)}`);
+    }
     return;
   }
   if (!hasGnuTime()) {

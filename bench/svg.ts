@@ -19,6 +19,8 @@ export interface ChartOptions {
   logY?: boolean;
   width?: number;
   height?: number;
+  /** Horizontal reference lines (e.g. a target). */
+  refLines?: { y: number; label: string }[];
 }
 
 function esc(s: string): string {
@@ -58,16 +60,16 @@ function label(v: number): string {
 }
 
 export function lineChart(o: ChartOptions): string {
-  const W = o.width ?? 640;
+  const W = o.width ?? 760;
   const H = o.height ?? 400;
-  const m = { left: 64, right: 180, top: 40, bottom: 52 };
+  const m = { left: 64, right: 250, top: 40, bottom: 52 };
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
   const pts = o.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!o.logX || p.x > 0) && (!o.logY || p.y > 0));
   let x0 = Math.min(...pts.map((p) => p.x));
   let x1 = Math.max(...pts.map((p) => p.x));
   let y0 = o.logY ? Math.min(...pts.map((p) => p.y)) : 0;
-  let y1 = Math.max(...pts.map((p) => p.y));
+  let y1 = Math.max(...pts.map((p) => p.y), ...(o.refLines ?? []).map((r) => r.y));
   if (!pts.length) {
     x0 = 1; x1 = 10; y0 = o.logY ? 1 : 0; y1 = 10;
   }
@@ -104,6 +106,11 @@ export function lineChart(o: ChartOptions): string {
   out.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#888"/>`);
   out.push(`<text x="${m.left + pw / 2}" y="${H - 12}" text-anchor="middle">${esc(o.xLabel)}${o.logX ? ' (log scale)' : ''}</text>`);
   out.push(`<text transform="translate(16 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}${o.logY ? ' (log scale)' : ''}</text>`);
+  for (const r of o.refLines ?? []) {
+    if (!(r.y >= y0 && r.y <= y1)) continue;
+    out.push(`<line x1="${m.left}" y1="${num(fy(r.y))}" x2="${m.left + pw}" y2="${num(fy(r.y))}" stroke="#b00" stroke-dasharray="2 3"/>`);
+    out.push(`<text x="${m.left + pw - 4}" y="${num(fy(r.y) - 4)}" text-anchor="end" fill="#b00">${esc(r.label)}</text>`);
+  }
   // series
   o.series.forEach((s, i) => {
     const p = s.points.filter((q) => Number.isFinite(q.x) && Number.isFinite(q.y) && (!o.logX || q.x > 0) && (!o.logY || q.y > 0)).sort((a, b) => a.x - b.x);
