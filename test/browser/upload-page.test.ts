@@ -323,7 +323,16 @@ describe('upload page in chromium against the local stack', function () {
     assert.deepEqual(await names(page), ['red.png', 'broken.jpg'], 'nothing already picked is lost');
     assert.equal(new URL(page.url()).searchParams.get('job'), null);
     await page.locator(`#remove-${await page.locator('[data-id]').nth(1).getAttribute('data-id')}`).click();
+    // The frame-rate options sit behind "More options"; what is chosen there is what the API gets.
+    await page.getByText('More options').click();
+    await page.getByLabel('Frame rate mode').selectOption('still');
+    await page.getByLabel('Frames per second').selectOption('24');
+    const created = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/api/jobs'));
     await page.getByRole('button', { name: 'Create video' }).click();
+    const body = (await created).postDataJSON() as { options: Record<string, unknown> };
+    assert.equal(body.options.frameRateMode, 'still');
+    assert.equal(body.options.fps, 24);
+    assert.equal(body.options.preset, '480p');
     await page.locator('#status-heading').waitFor();
     await screenshot(page, '09-progress');
     await audit(page, 'progress');
