@@ -259,6 +259,9 @@ export function createRenderer(config: RendererConfig = {}): Renderer {
             if (e.image === 0 && !poster) startPoster(frame);
             await enc.write(header);
             await enc.write(frame.yuv);
+            // Decoding is most of the work and happens before a picture is written, so pictures written
+            // is a fair measure; x264 and the splicer/-progress (which lag it by a few pictures) only push it further.
+            report(Math.min(0.99, e.pts / plan.totalFrames));
           } else {
             const a = await cache.get(e.from, e.from);
             // No read-ahead past `to` while fading: the two fitted frames are all that is held.
