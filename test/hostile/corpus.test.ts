@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- edited manifests are loose JSON on purpose */
 /**
  * Hostile input (issue 6) against one local stack (s3rver + the real engine in worker threads): every
  * corpus case gets exactly its contract code, and after each one the service still answers and a

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- test reads JSON answers loosely */
 /**
  * Security properties of the handlers (issue 6), checked with the real signer and the real engine:
  * grants only for server-chosen keys, TTL and size limits from the settings, start reads only the
