@@ -321,6 +321,7 @@ describe('upload page in chromium against the local stack', function () {
 
     await page.getByRole('button', { name: 'Change photos' }).click();
     assert.deepEqual(await names(page), ['red.png', 'broken.jpg'], 'nothing already picked is lost');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'photos-heading', 'focus lands on the photos');
     assert.equal(new URL(page.url()).searchParams.get('job'), null);
     await page.locator(`#remove-${await page.locator('[data-id]').nth(1).getAttribute('data-id')}`).click();
     // The frame-rate options sit behind "More options"; what is chosen there is what the API gets.
