@@ -145,6 +145,22 @@ describe('faults: injected through the ports, real engine', function () {
       assert.equal(d.deadLettered, false);
       assertFailed(h, 'render_timeout');
     });
+    fault('a renderer that keeps reporting progress after the deadline cannot turn a failed job back to processing', async () => {
+      const zombie: Renderer = {
+        render: ({ signal, onProgress }) =>
+          new Promise(() => {
+            signal?.addEventListener('abort', () => {
+              for (const [i, ms] of [50, 150, 300].entries()) setTimeout(() => onProgress?.({ fraction: 0.3 + i * 0.2, outSeconds: 1 }), ms);
+            });
+          }),
+      };
+      const h = await make({ renderer: zombie, safetyMarginMs: 1000 });
+      seedJob(h.inputMem, JOB, imgs);
+      await deliver(h, { timeoutMs: 2500 });
+      assertFailed(h, 'render_timeout');
+      await new Promise((r) => setTimeout(r, 500));
+      assertFailed(h, 'render_timeout');
+    });
   });
 
   describe('S3', () => {

@@ -303,6 +303,8 @@ export function createProcessMediaHandler(ports: ProcessMediaPorts, config: Proc
           workDir,
           signal: abort.signal,
           onProgress: (p) => {
+            // A renderer still running past its deadline must not overwrite the final status (issue 6).
+            if (abort.signal.aborted) return;
             const now = Date.now();
             if (now - lastWrite < progressIntervalMs || p.fraction - lastFraction < 0.01) return;
             lastWrite = now;
