@@ -25,11 +25,16 @@ export interface Workload {
   secondsPerImage: number;
   transition: 'none' | 'crossfade';
   transitionSeconds: number;
+  /** Inputs are 1600x1200 instead of 4000x3000 (checks that time does not follow input resolution). */
+  smallInputs?: boolean;
 }
 
 export function workloadId(w: Omit<Workload, 'id'>): string {
-  return `${w.preset}-n${w.images}-${w.transition === 'crossfade' ? 'xfade' : 'cut'}`;
+  return `${w.preset}-n${w.images}-${w.transition === 'crossfade' ? 'xfade' : 'cut'}${w.smallInputs ? '-small' : ''}`;
 }
+
+/** Size of the smaller inputs of the "does time follow input resolution?" workload. */
+export const SMALL_INPUT = Object.freeze({ width: 1600, height: 1200 });
 
 export function outputFrames(w: Workload): number {
   return Math.round(w.images * w.secondsPerImage * w.fps);

@@ -54,7 +54,7 @@ function sec(m: MethodMedian | undefined): string {
 }
 
 function verdict(ok: boolean | undefined): string {
-  return ok === undefined ? 'not measured' : ok ? '**met**' : '**missed**';
+  return ok === undefined ? 'figures only' : ok ? '**met**' : '**missed**';
 }
 
 interface Options {
@@ -85,7 +85,7 @@ export async function writeReport(r: BenchResults, root: string, o: Options = {}
 
 /** Time and memory against image count (720p; crossfade dashed). */
 export function charts(r: BenchResults): { time: string; memory: string } {
-  const rows = r.workloads.filter((w) => w.workload.preset === '720p');
+  const rows = r.workloads.filter((w) => w.workload.preset === '720p' && !w.workload.smallInputs);
   const pick = (transition: string, m: MethodId, f: (x: MethodMedian) => number): { x: number; y: number }[] =>
     rows
       .filter((w) => w.workload.transition === transition && w.median[m] && (w.reference === undefined || m.startsWith('engine')))
@@ -179,7 +179,7 @@ export function targets(r: BenchResults): Target[] {
     });
   }
   // memory: flat and under 300 MB, 10 → 300 images (720p, constant mode)
-  const cut = r.workloads.filter((w) => w.workload.preset === '720p' && w.workload.transition === 'none' && w.median['engine-constant']);
+  const cut = r.workloads.filter((w) => w.workload.preset === '720p' && w.workload.transition === 'none' && !w.workload.smallInputs && w.median['engine-constant']);
   if (cut.length) {
     const rss = cut.map((w) => w.median['engine-constant']!.peakWorkRssBytes);
     const max = Math.max(...rss);
@@ -223,6 +223,18 @@ export function targets(r: BenchResults): Target[] {
       ok: fit.r2 >= 0.98,
     });
   }
+  // input resolution
+  const small = find(r, '720p-n30-cut-small');
+  if (w30 && small && small.median['engine-constant'] && w30.median['engine-constant']) {
+    const big = w30.median['engine-constant'];
+    const sm = small.median['engine-constant'];
+    const growth = big.cpuSeconds / sm.cpuSeconds - 1;
+    const oneLiner = small.median.oneliner && w30.median.oneliner ? `; the one-liner: ${fmtSeconds(w30.median.oneliner.cpuSeconds)} vs ${fmtSeconds(small.median.oneliner.cpuSeconds)} CPU` : '';
+    t.push({
+      what: 'time does not grow with input resolution (30 images, 4000x3000 vs 1600x1200 inputs, 6.25x the pixels)',
+      measured: `engine CPU ${fmtSeconds(big.cpuSeconds)} vs ${fmtSeconds(sm.cpuSeconds)} (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(0)}%), wall ${fmtSeconds(big.wallSeconds)} vs ${fmtSeconds(sm.wallSeconds)}${oneLiner}`,
+    });
+  }
   // crossfade cost
   const pairs = r.workloads
     .filter((w) => w.workload.transition === 'crossfade' && w.median['engine-constant'])
@@ -230,9 +242,12 @@ export function targets(r: BenchResults): Target[] {
     .filter((p) => p.cut?.median['engine-constant']);
   if (pairs.length) {
     const parts = pairs.map((p) => {
-      const extra = p.w.median['engine-constant']!.wallSeconds - p.cut!.median['engine-constant']!.wallSeconds;
+      const x = p.w.median['engine-constant']!;
+      const c = p.cut!.median['engine-constant']!;
+      const extra = x.wallSeconds - c.wallSeconds;
+      const extraCpu = x.cpuSeconds - c.cpuSeconds;
       const moving = (p.w.workload.images - 1) * Math.round(p.w.workload.transitionSeconds * p.w.workload.fps);
-      return `${p.w.workload.id}: +${fmtSeconds(extra)} for ${moving} moving frames (${((extra / moving) * 1000).toFixed(1)} ms each)`;
+      return `${p.w.workload.id}: +${fmtSeconds(extra)} wall, +${fmtSeconds(extraCpu)} CPU for ${moving} moving frames (${((extraCpu / moving) * 1000).toFixed(1)} ms CPU each); file ${(x.outputBytes / 1e6).toFixed(1)} MB vs ${(c.outputBytes / 1e6).toFixed(1)} MB`;
     });
     t.push({ what: 'crossfades add time only for the frames that move', measured: parts.join('; ') });
   }
@@ -291,7 +306,7 @@ export function renderMarkdown(r: BenchResults, account: string, imgRel: string,
     const md = w.median;
     const ref = w.reference ? ' ¹' : '';
     L.push(
-      `| ${w.workload.images} × ${w.workload.preset}${w.workload.transition === 'crossfade' ? ', crossfade' : ''} | ${fmtSeconds(w.videoSeconds)} | ` +
+      `| ${w.workload.images} × ${w.workload.preset}${w.workload.transition === 'crossfade' ? ', crossfade' : ''}${w.workload.smallInputs ? ', 1600x1200 inputs' : ''} | ${fmtSeconds(w.videoSeconds)} | ` +
         `${sec(md.oneliner)}${ref} | ${sec(md['engine-constant'])} | ${sec(md['engine-still'])} | ${sec(md.floor)}${ref} | ` +
         `${fmtRatio(w.ratios.oneLinerOverConstant)} | ${fmtRatio(w.ratios.oneLinerOverStill)} | ${fmtRatio(w.ratios.constantOverFloor)} | ` +
         `${f2(w.ssim.constantVsOneLiner, 4)} | ${f2(w.ssim.stillVsConstant, 4)} |`,

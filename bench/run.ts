@@ -25,6 +25,7 @@ import {
   REPO_ROOT,
   RENDER_CLI,
   run,
+  SMALL_INPUT,
   ssim,
   workloadId,
   x264Differences,
@@ -44,6 +45,7 @@ import { METHOD_IDS, summarise } from './results.ts';
 
 const OUT = join(REPO_ROOT, 'bench/out');
 const IMAGES = join(OUT, 'images');
+const IMAGES_SMALL = join(OUT, 'images-1600');
 const RESULTS_JSON = join(REPO_ROOT, 'bench/results.json');
 
 interface Settings {
@@ -58,6 +60,7 @@ interface Settings {
   /** 720p cut workloads where the fps-before-scale form of the one-liner also runs. */
   fpsFirstAt: number[];
   engine: boolean;
+  smallInputs: boolean;
   writeDocs: boolean;
   reportOnly: boolean;
   results?: string;
@@ -75,6 +78,7 @@ function parseSettings(argv: string[]): Settings {
       'no-crossfade': { type: 'boolean', default: false },
       'fps-first-at': { type: 'string' },
       'no-engine': { type: 'boolean', default: false },
+      'no-small-inputs': { type: 'boolean', default: false },
       'write-docs': { type: 'boolean' },
       'report-only': { type: 'boolean', default: false },
       results: { type: 'string' },
@@ -92,6 +96,7 @@ function parseSettings(argv: string[]): Settings {
   --no-crossfade       skip the crossfade workloads
   --fps-first-at LIST  720p sizes where the fps-before-scale one-liner also runs (default 30)
   --no-engine          skip (b) (e.g. before the render CLI exists)
+  --no-small-inputs    skip the 30-image run on 1600x1200 inputs (input-resolution check)
   --write-docs         write docs/benchmarks.md and bench/results.json (default: on unless --quick/--sizes/--runs)
   --report-only        rewrite docs/benchmarks.md from bench/results.json, run nothing
                        (--results bench/out/results.json: from a subset run, into bench/out/benchmarks.md)
@@ -119,6 +124,7 @@ function parseSettings(argv: string[]): Settings {
     crossfade: !values['no-crossfade'],
     fpsFirstAt: list(values['fps-first-at'], [30]),
     engine: !values['no-engine'],
+    smallInputs: !values['no-small-inputs'] && !quick,
     writeDocs: values['write-docs'] ?? !(quick || custom),
     reportOnly: values['report-only'] === true,
     results: values.results,
@@ -136,6 +142,11 @@ function workloads(s: Settings): Workload[] {
     if (s.crossfade && !s.quick) add(n, '720p', 'crossfade');
   }
   if (s.quick && s.crossfade && s.sizes.length) add(s.sizes[0]!, '720p', 'crossfade');
+  // Same count with 1600x1200 inputs: our time should not follow input resolution (the one-liner's does).
+  if (s.smallInputs && s.sizes.includes(30)) {
+    const w = { images: 30, preset: '720p' as const, fps: 30, secondsPerImage: 3, transition: 'none' as const, transitionSeconds: 0.5, smallInputs: true };
+    list.push({ ...w, id: workloadId(w) });
+  }
   for (const n of s.hdSizes) {
     add(n, '1080p', 'none');
     if (s.crossfade) add(n, '1080p', 'crossfade');
@@ -144,12 +155,12 @@ function workloads(s: Settings): Workload[] {
 }
 
 /** A folder holding exactly the first `n` images (symlinks), for the one-liner's `img%03d.jpg` pattern. */
-async function imageSet(n: number): Promise<string> {
-  const dir = join(OUT, 'sets', `n${n}`);
+async function imageSet(n: number, small = false): Promise<string> {
+  const dir = join(OUT, 'sets', `n${n}${small ? '-1600' : ''}`);
   mkdirSync(dir, { recursive: true });
   for (let i = 0; i < n; i++) {
     const link = join(dir, imageName(i));
-    if (!existsSync(link)) await symlink(join('..', '..', 'images', imageName(i)), link);
+    if (!existsSync(link)) await symlink(join('..', '..', small ? 'images-1600' : 'images', imageName(i)), link);
   }
   return dir;
 }
@@ -160,6 +171,7 @@ function log(line: string): void {
 
 /** Methods a workload runs: (a) and (c) do not change with crossfade, so crossfade rows reuse the cut row's. */
 function methodsFor(w: Workload, s: Settings): MethodId[] {
+  if (w.smallInputs) return s.engine ? ['oneliner', 'engine-constant'] : ['oneliner'];
   const m: MethodId[] = [];
   if (w.transition === 'none') m.push('oneliner');
   if (s.engine) m.push('engine-constant', 'engine-still');
@@ -192,11 +204,13 @@ async function main(): Promise<void> {
     s.engine = false;
   }
   const list = workloads(s);
-  const maxImages = Math.max(...list.map((w) => w.images));
+  const maxImages = Math.max(...list.filter((w) => !w.smallInputs).map((w) => w.images));
   const started = Date.now();
   log(`generating ${maxImages} images (${DEFAULT_IMAGE.width}x${DEFAULT_IMAGE.height}, seed ${DEFAULT_IMAGE.seed}) into ${relative(REPO_ROOT, IMAGES)} (reused when present)`);
   let generated = 0;
   await generateImages({ dir: IMAGES, count: maxImages, log: (l) => ((generated += 1), generated % 25 === 0 && log(l)) });
+  const smallCount = Math.max(0, ...list.filter((w) => w.smallInputs).map((w) => w.images));
+  if (smallCount) await generateImages({ dir: IMAGES_SMALL, count: smallCount, ...SMALL_INPUT });
   const imageBytes = median(
     Array.from({ length: Math.min(maxImages, 30) }, (_, i) => {
       try {
@@ -230,8 +244,8 @@ async function main(): Promise<void> {
       const w = res.workload;
       const runsHere = w.images >= s.largeFrom ? s.runsLarge : s.runs;
       if (r > runsHere) continue;
-      const dir = await imageSet(w.images);
-      const images = Array.from({ length: w.images }, (_, i) => join(IMAGES, imageName(i)));
+      const dir = await imageSet(w.images, w.smallInputs);
+      const images = Array.from({ length: w.images }, (_, i) => join(w.smallInputs ? IMAGES_SMALL : IMAGES, imageName(i)));
       let methods = methodsFor(w, s);
       // Alternate the order between runs so warm caches and thermal drift do not favour one side;
       // the floor always follows the engine's first constant run (it copies its encoder settings).
@@ -403,6 +417,7 @@ async function floorEncoder(w: Workload, engineOut: string | undefined): Promise
 /** SSIM of (b) against (a) (run 1 outputs), and of still mode against constant mode. */
 async function compareFrames(res: WorkloadResult, outputs: Map<string, string>, all: WorkloadResult[]): Promise<void> {
   const w = res.workload;
+  if (w.smallInputs) return; // other pictures than the 4000x3000 set: nothing to compare frame by frame
   const cutId = workloadId({ ...w, transition: 'none' });
   const a = outputs.get(`${cutId}/oneliner`);
   const bc = outputs.get(`${w.id}/engine-constant`);

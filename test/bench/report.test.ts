@@ -41,6 +41,13 @@ function results(): BenchResults {
       list.push({ workload: w, frames: n * 90, runs, ssim: { constantVsOneLiner: 0.985, stillVsConstant: 0.99 }, notes: [] });
     }
   }
+  {
+    const w0 = { images: 30, preset: '720p' as const, fps: 30, secondsPerImage: 3, transition: 'none' as const, transitionSeconds: 0.5, smallInputs: true };
+    const runs = Object.fromEntries(METHOD_IDS.map((m) => [m, [] as RunRecord[]])) as Record<MethodId, RunRecord[]>;
+    runs['engine-constant'].push(rec(1, 8 * 0.95, 250 * MB, 2.4e6, 2700));
+    runs.oneliner.push(rec(1, 20, 200 * MB, 3e6, 2700));
+    list.push({ workload: { ...w0, id: workloadId(w0) }, frames: 2700, runs, ssim: {}, notes: [] });
+  }
   return {
     version: 1, generatedAt: '2026-11-24T14:00:00.000Z', quick: false,
     settings: { runs: 3, runsLarge: 1, largeFrom: 300, sizes, hdSizes: [], crossfade: true, fpsFirstAt: [30], engine: true },
@@ -82,7 +89,8 @@ describe('bench report', () => {
     assert.equal(by('peak RSS flat').ok, true);
     assert.equal(by('temp disk').ok, true);
     assert.equal(by('time grows linearly').ok, true);
-    assert.match(by('crossfades add time').measured, /720p-n30-xfade: \+1\.50 s for 435 moving frames/);
+    assert.match(by('crossfades add time').measured, /720p-n30-xfade: \+1\.50 s wall, \+2\.25 s CPU for 435 moving frames \(5\.2 ms CPU each\); file 2\.4 MB vs 2\.4 MB/);
+    assert.match(by('time does not grow with input resolution').measured, /^engine CPU 12\.0 s vs 11\.4 s \(\+5%\)/);
     const fit = linearFit([{ x: 1, y: 3 }, { x: 2, y: 5 }, { x: 3, y: 7 }]);
     assert.deepEqual([fit.slope, fit.intercept, fit.r2], [2, 1, 1]);
   });
