@@ -11,11 +11,11 @@
  *   so a 1080p30 slideshow can use the full length and richer jobs get proportionally less:
  *   1080p60 or vertical at 60 fps up to maxVideoSeconds / 2, 720p at any frame rate the full length.
  *
- * Why this is enough (docs/security.md "Cost and time budget", measured with `npm run render`): on
- * 2 vCPUs a 1080p still frame costs about 5 ms and a crossfade frame about 25-30 ms, so the largest
- * accepted job (900 s budget) encodes in roughly 130-170 s plus image decoding (200 images at most,
- * each under maxImagePixels), well inside the 900 s function timeout. The handler's own timer
- * (render_timeout) stays the backstop for slower hardware.
+ * Why this is enough (docs/security.md "Cost attacks", measured with `npm run render`): on 2 vCPUs
+ * still frames are nearly free (each picture is encoded once, then repeated), a 1080p crossfade frame
+ * costs about 30 ms, and decoding an image under maxImagePixels a fraction of a second; with
+ * pessimistic figures the largest accepted job is estimated at about 450 s, inside the 900 s function
+ * timeout. The handler's own timer (render_timeout) stays the backstop for slower hardware.
  */
 import { PRESETS, type Limits, type RenderOptions } from '../../../contracts/index.ts';
 import { videoDurationSeconds } from '../../../contracts/index.ts';
