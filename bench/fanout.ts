@@ -1,6 +1,6 @@
 /**
  * `npm run bench:fanout [-- --images 300 --workers 1,2,4 --runs 1 --preset 720p --seconds-per-image 3
- *   --transition none|crossfade --no-docs]`
+ *   --transitions none,crossfade --no-docs]`
  *
  * Fan-out on this machine: the same job (the main benchmark's generated 4000x3000 JPEGs, reused from
  * bench/out/images) rendered with 1 worker (the ordinary single render) and split into 2 and 4
@@ -52,6 +52,7 @@ interface ChildReport {
 }
 
 interface RunRecord {
+  transition: RenderOptions['transition'];
   workers: number;
   /** Segments rendered one after another (each alone on the machine): the per-invocation view. */
   sequential: boolean;
@@ -66,7 +67,8 @@ export interface FanOutResults {
   date: string;
   command: string;
   machine: MachineInfo;
-  job: { images: number; imageSize: string; options: RenderOptions; frames: number; durationSeconds: number };
+  /** One job per transition measured. */
+  jobs: { images: number; imageSize: string; options: RenderOptions; frames: number; durationSeconds: number }[];
   runs: RunRecord[];
 }
 
@@ -74,13 +76,13 @@ function log(line: string): void {
   process.stderr.write(`[bench:fanout ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 }
 
-function jobOptions(v: Record<string, string | boolean | undefined>, count: number): RenderOptions {
+function jobOptions(v: Record<string, string | boolean | undefined>, count: number, transition: string): RenderOptions {
   const parsed = parseOptions(
     {
       preset: v.preset ?? '720p',
       secondsPerImage: Number(v['seconds-per-image'] ?? 3),
-      transition: v.transition ?? 'none',
-      ...(v.transition === 'crossfade' ? { transitionSeconds: 0.5 } : {}),
+      transition,
+      ...(transition === 'crossfade' ? { transitionSeconds: 0.5 } : {}),
     },
     count,
   );
@@ -151,26 +153,27 @@ async function child(paths: string[], options: RenderOptions, workers: number, w
 const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
 const mb = (b: number) => `${(b / 1e6).toFixed(b < 1e8 ? 1 : 0)} MB`;
 
-export function renderSection(r: FanOutResults): string {
-  const L: string[] = [];
+function renderJob(r: FanOutResults, job: FanOutResults['jobs'][number], L: string[]): void {
+  const mine = r.runs.filter((x) => x.transition === job.options.transition);
   const byWorkers = new Map<number, RunRecord[]>();
-  for (const run of r.runs.filter((x) => !x.sequential)) byWorkers.set(run.workers, [...(byWorkers.get(run.workers) ?? []), run]);
+  for (const run of mine.filter((x) => !x.sequential)) byWorkers.set(run.workers, [...(byWorkers.get(run.workers) ?? []), run]);
   const seqByWorkers = new Map<number, RunRecord[]>();
-  for (const run of r.runs.filter((x) => x.sequential)) seqByWorkers.set(run.workers, [...(seqByWorkers.get(run.workers) ?? []), run]);
+  for (const run of mine.filter((x) => x.sequential)) seqByWorkers.set(run.workers, [...(seqByWorkers.get(run.workers) ?? []), run]);
   const base = byWorkers.get(1);
   const baseWall = base ? median(base.map((x) => x.measurement.wallSeconds)) : NaN;
   const baseCpu = base ? median(base.map((x) => x.measurement.cpuSeconds)) : NaN;
-  const o = r.job.options;
-  L.push(`Measured ${r.date.slice(0, 10)} with \`${r.command}\` on ${r.machine.cores} cores (${r.machine.cpuModel}), ${r.machine.ffmpeg.split(' ').slice(0, 3).join(' ')}.`);
+  const o = job.options;
+  L.push(`### Transition: ${o.transition}`);
+  L.push('');
   L.push(
-    `Job: ${r.job.images} generated ${r.job.imageSize} JPEGs → ${o.preset} ${o.fps} fps, ${o.secondsPerImage} s per image, transition ${o.transition}, ${o.frameRateMode} frame rate: ` +
-      `${r.job.frames} frames, ${fmt(r.job.durationSeconds, 0)} s of video. 1 worker is the ordinary single render; 2 and 4 split the timeline into that many segments rendered ` +
-      `at once in worker threads (as the local stack does), joined by stream copy. Medians of ${Math.max(...[...byWorkers.values()].map((v) => v.length))} run(s), interleaved; images are read from local disk (no storage I/O).`,
+    `${job.images} generated ${job.imageSize} JPEGs → ${o.preset} ${o.fps} fps, ${o.secondsPerImage} s per image, transition ${o.transition}` +
+      `${o.transition === 'crossfade' ? ` (${o.transitionSeconds} s)` : ''}, ${o.frameRateMode} frame rate: ${job.frames} frames, ${fmt(job.durationSeconds, 0)} s of video. ` +
+      `Medians of ${Math.max(0, ...[...byWorkers.values()].map((v) => v.length))} run(s).`,
   );
   L.push('');
   L.push('| workers | segments | wall | vs 1 worker | CPU s | CPU vs 1 worker | peak RSS (tree) | slowest segment | join | output | duration (ffprobe) | load before |');
   L.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const [w, runs] of [...byWorkers.entries()].sort((a, b) => a[0] - b[0])) {
+  for (const [w, runs] of [...byWorkers.entries()].sort((x, y) => x[0] - y[0])) {
     const wall = median(runs.map((x) => x.measurement.wallSeconds));
     const cpu = median(runs.map((x) => x.measurement.cpuSeconds));
     const rss = median(runs.map((x) => x.measurement.peakTreeRssBytes));
@@ -186,29 +189,41 @@ export function renderSection(r: FanOutResults): string {
   if (seqByWorkers.size && base) {
     const baseSeg = median(base.map((x) => x.report.segments[0]!.renderSeconds));
     L.push('');
-    L.push(
-      'The per-invocation view: the same segments rendered one at a time, each alone on the machine, as each Lambda invocation ' +
-        'would have its own vCPUs. Projected wall = slowest segment + join (downloading the segments and the invoke overhead not included).',
-    );
+    L.push('Per invocation (the same segments rendered one at a time, each alone on the machine):');
     L.push('');
     L.push('| workers | slowest segment | all segments (sum) | vs single render | projected wall | projected speed-up | peak RSS (one segment at a time) |');
     L.push('|---|---|---|---|---|---|---|');
     L.push(`| 1 | ${fmt(baseSeg)} s | ${fmt(baseSeg)} s | 1.00x | ${fmt(baseSeg)} s | 1.00x | ${mb(median(base.map((x) => x.measurement.peakTreeRssBytes)))} |`);
-    for (const [w, runs] of [...seqByWorkers.entries()].sort((a, b) => a[0] - b[0])) {
+    for (const [w, runs] of [...seqByWorkers.entries()].sort((x, y) => x[0] - y[0])) {
       const slowest = median(runs.map((x) => Math.max(...x.report.segments.map((s) => s.renderSeconds))));
-      const sum = median(runs.map((x) => x.report.segments.reduce((a, s) => a + s.renderSeconds, 0)));
+      const sum = median(runs.map((x) => x.report.segments.reduce((acc, s) => acc + s.renderSeconds, 0)));
       const join = median(runs.map((x) => x.report.joinWall));
       const rss = median(runs.map((x) => x.measurement.peakTreeRssBytes));
       L.push(`| ${w} | ${fmt(slowest)} s | ${fmt(sum)} s | ${fmt(sum / baseSeg, 2)}x | ${fmt(slowest + join)} s | ${fmt(baseSeg / (slowest + join), 2)}x | ${mb(rss)} |`);
     }
   }
   L.push('');
+}
+
+export function renderSection(r: FanOutResults): string {
+  const L: string[] = [];
+  L.push(`Measured ${r.date.slice(0, 10)} with \`${r.command}\` on ${r.machine.cores} cores (${r.machine.cpuModel}), ${r.machine.ffmpeg.split(' ').slice(0, 3).join(' ')}.`);
+  L.push(
+    '1 worker is the ordinary single render; 2 and 4 split the timeline into that many segments rendered at once in worker threads ' +
+      '(as the local stack does) and joined by stream copy. Each configuration runs in its own process, interleaved with the others; ' +
+      'images are read from local disk (no storage I/O). The second table of each job renders the same segments one at a time, each alone ' +
+      'on the machine, as each Lambda invocation has its own vCPUs: projected wall = slowest segment + join (downloading the segments and ' +
+      'the invoke round trip not included).',
+  );
+  L.push('');
+  for (const job of r.jobs) renderJob(r, job, L);
   L.push(
     'Reading it: on one machine the workers share its cores, so the wall time can only drop while there are idle cores (this one has ' +
-      `${r.machine.cores}); on AWS each segment is its own invocation with its own vCPUs, so the wall time is about the slowest segment plus the join. ` +
-      'The CPU column is the price of splitting: extra start-up per segment, the images next to a border decoded twice when a crossfade crosses it, ' +
-      'one more IDR frame per segment, and the join (a stream copy: seconds of I/O, no pixels touched). "load before" is the 1-minute load average ' +
-      'when the run started: other work on the machine inflates wall times.',
+      `${r.machine.cores}, and "load before", the 1-minute load average when a run started, shows how much other work shared them). ` +
+      'On AWS each segment is its own invocation, so the wall time is about the slowest segment plus the join and the downloads. ' +
+      'The CPU column is the price of splitting: start-up per segment, the image after each border decoded twice when a crossfade ' +
+      'crosses it, one more IDR frame per segment, and the join (a stream copy: no pixels touched). Peak RSS grows with the workers on ' +
+      'one machine (one engine and one FFmpeg each); per invocation it stays that of a single render.',
   );
   L.push('');
   L.push(`Raw figures: \`${relative(REPO_ROOT, RESULTS_JSON)}\`. Design: docs/architecture.md "Long jobs: fan-out".`);
@@ -225,6 +240,7 @@ async function main(): Promise<void> {
       preset: { type: 'string' },
       'seconds-per-image': { type: 'string' },
       transition: { type: 'string' },
+      transitions: { type: 'string' },
       'no-docs': { type: 'boolean', default: false },
       child: { type: 'string' },
       sequential: { type: 'boolean', default: false },
@@ -234,54 +250,60 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm run bench:fanout [-- --images 300 --workers 1,2,4 --runs 1 --preset 720p --seconds-per-image 3 --transition none|crossfade --no-docs]\n',
+      'usage: npm run bench:fanout [-- --images 300 --workers 1,2,4 --runs 1 --preset 720p --seconds-per-image 3 --transitions none,crossfade --no-docs]\n',
     );
     return;
   }
   const count = Number(values.images ?? 300);
   if (!Number.isSafeInteger(count) || count < 2) throw new Error('--images must be a whole number ≥ 2');
-  const options = jobOptions(values, count);
   const paths = await generateImages({ dir: IMAGES, count, log: (l) => log(l) });
 
   if (values.child !== undefined) {
-    await child(paths, options, Number(values.child), values['work-dir']!, values.sequential === true);
+    await child(paths, jobOptions(values, count, values.transition ?? 'none'), Number(values.child), values['work-dir']!, values.sequential === true);
     return;
   }
+  const transitions = (values.transitions ?? 'none,crossfade').split(',');
+  const jobs = transitions.map((t) => jobOptions(values, count, t));
 
   const workers = (values.workers ?? '1,2,4').split(',').map(Number);
   if (!workers.every((w) => Number.isSafeInteger(w) && w >= 1 && w <= 16)) throw new Error('--workers must list whole numbers from 1 to 16');
   const runs = Number(values.runs ?? 1);
-  const plan = planRender(options, paths.map(() => options.secondsPerImage));
   const command = `npm run bench:fanout -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, '');
   const results: FanOutResults = {
     date: new Date().toISOString(),
     command,
     machine: await machineInfo(),
-    job: { images: count, imageSize: `${DEFAULT_IMAGE.width}x${DEFAULT_IMAGE.height}`, options, frames: plan.totalFrames, durationSeconds: plan.durationSeconds },
+    jobs: jobs.map((options) => {
+      const plan = planRender(options, paths.map(() => options.secondsPerImage));
+      return { images: count, imageSize: `${DEFAULT_IMAGE.width}x${DEFAULT_IMAGE.height}`, options, frames: plan.totalFrames, durationSeconds: plan.durationSeconds };
+    }),
     runs: [],
   };
   const configs = [...workers.map((w) => ({ w, sequential: false })), ...workers.filter((w) => w > 1).map((w) => ({ w, sequential: true }))];
   for (let run = 1; run <= runs; run++) {
-    for (const { w, sequential } of configs) {
-      const label = `${w} worker(s)${sequential ? ', segments one at a time' : ''}`;
-      const workDir = join(OUT, 'work', 'fanout', `w${w}${sequential ? 's' : ''}-r${run}`);
-      rmSync(workDir, { recursive: true, force: true });
-      mkdirSync(workDir, { recursive: true });
-      const load1Before = loadavg()[0]!;
-      log(`run ${run}/${runs}: ${label} (load ${load1Before.toFixed(1)})`);
-      const args = ['--import', 'tsx', SELF, '--child', String(w), '--work-dir', workDir, '--images', String(count), '--preset', options.preset, '--seconds-per-image', String(options.secondsPerImage), '--transition', options.transition];
-      if (sequential) args.push('--sequential');
-      const m = await measure(process.execPath, args, { cwd: REPO_ROOT, workDir });
-      if (m.exitCode !== 0) throw new Error(`${label} failed (exit ${m.exitCode}): ${m.stderrTail}`);
-      const report = JSON.parse(m.stdout.trim().split('\n').pop()!) as ChildReport;
-      const info = await probe(join(workDir, 'video.mp4'));
-      const { stdout: _o, stderrTail: _e, ...measurement } = m;
-      results.runs.push({ workers: w, sequential, run, load1Before, measurement, report, probed: { durationSeconds: info.durationSeconds, frames: info.frames } });
-      log(
-        `  wall ${m.wallSeconds.toFixed(1)} s, CPU ${m.cpuSeconds.toFixed(1)} s, peak RSS ${mb(m.peakTreeRssBytes)}, slowest segment ` +
-          `${Math.max(...report.segments.map((x) => x.renderSeconds)).toFixed(1)} s, join ${report.joinWall.toFixed(2)} s, duration ${info.durationSeconds.toFixed(3)} s (${plan.durationSeconds} planned)`,
-      );
-      rmSync(workDir, { recursive: true, force: true });
+    for (const [j, options] of jobs.entries()) {
+      const plannedSeconds = results.jobs[j]!.durationSeconds;
+      for (const { w, sequential } of configs) {
+        const label = `${options.transition}, ${w} worker(s)${sequential ? ', segments one at a time' : ''}`;
+        const workDir = join(OUT, 'work', 'fanout', `${options.transition}-w${w}${sequential ? 's' : ''}-r${run}`);
+        rmSync(workDir, { recursive: true, force: true });
+        mkdirSync(workDir, { recursive: true });
+        const load1Before = loadavg()[0]!;
+        log(`run ${run}/${runs}: ${label} (load ${load1Before.toFixed(1)})`);
+        const args = ['--import', 'tsx', SELF, '--child', String(w), '--work-dir', workDir, '--images', String(count), '--preset', options.preset, '--seconds-per-image', String(options.secondsPerImage), '--transition', options.transition];
+        if (sequential) args.push('--sequential');
+        const m = await measure(process.execPath, args, { cwd: REPO_ROOT, workDir });
+        if (m.exitCode !== 0) throw new Error(`${label} failed (exit ${m.exitCode}): ${m.stderrTail}`);
+        const report = JSON.parse(m.stdout.trim().split('\n').pop()!) as ChildReport;
+        const info = await probe(join(workDir, 'video.mp4'));
+        const { stdout: _o, stderrTail: _e, ...measurement } = m;
+        results.runs.push({ transition: options.transition, workers: w, sequential, run, load1Before, measurement, report, probed: { durationSeconds: info.durationSeconds, frames: info.frames } });
+        log(
+          `  wall ${m.wallSeconds.toFixed(1)} s, CPU ${m.cpuSeconds.toFixed(1)} s, peak RSS ${mb(m.peakTreeRssBytes)}, slowest segment ` +
+            `${Math.max(...report.segments.map((x) => x.renderSeconds)).toFixed(1)} s, join ${report.joinWall.toFixed(2)} s, duration ${info.durationSeconds.toFixed(3)} s (${plannedSeconds} planned)`,
+        );
+        rmSync(workDir, { recursive: true, force: true });
+      }
     }
   }
   writeFileSync(RESULTS_JSON, `${JSON.stringify(results, null, 2)}\n`);
