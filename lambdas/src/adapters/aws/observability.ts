@@ -4,9 +4,18 @@ import { Metrics as PowertoolsMetrics, MetricUnit } from '@aws-lambda-powertools
 import { METRICS_NAMESPACE } from '../../core/config.ts';
 import type { Logger, MetricUnit as PortMetricUnit, Metrics } from '../../core/ports.ts';
 
+/**
+ * The `service` key of logs and the `service` dimension of metrics: POWERTOOLS_SERVICE_NAME when set (the
+ * component sets it per stack, and the dashboard and alarms select on it), else the function's own name.
+ * An explicit `serviceName` would override the environment in Powertools, so it is only the fallback.
+ */
+export function serviceNameFor(fallback: string, env: NodeJS.ProcessEnv = process.env): string {
+  return env.POWERTOOLS_SERVICE_NAME || fallback;
+}
+
 /** A Powertools Logger (JSON lines, Lambda context keys) behind the Logger port. */
-export function createLogger(serviceName: string): Logger & { powertools: PowertoolsLogger } {
-  const p = new PowertoolsLogger({ serviceName });
+export function createLogger(fallbackServiceName: string): Logger & { powertools: PowertoolsLogger } {
+  const p = new PowertoolsLogger({ serviceName: serviceNameFor(fallbackServiceName) });
   const extra = (e?: Record<string, unknown> | Error) => (e === undefined ? [] : [e as Record<string, unknown>]) as [];
   return {
     powertools: p,
@@ -27,8 +36,8 @@ const UNITS: Record<PortMetricUnit, (typeof MetricUnit)[keyof typeof MetricUnit]
   None: MetricUnit.NoUnit,
 };
 
-export function createMetrics(serviceName: string): Metrics {
-  const m = new PowertoolsMetrics({ namespace: METRICS_NAMESPACE, serviceName });
+export function createMetrics(fallbackServiceName: string): Metrics {
+  const m = new PowertoolsMetrics({ namespace: METRICS_NAMESPACE, serviceName: serviceNameFor(fallbackServiceName) });
   let added = 0;
   return {
     addMetric(name, unit, value) {
