@@ -37,6 +37,9 @@ const fanOut =
         { workers: fanOutSettings.workers, minVideoSeconds: fanOutSettings.minVideoSeconds },
       )
     : undefined;
+if (fanOutSettings.workers > 1 && !fanOutSettings.functionName) {
+  logger.warn('RENDER_SEGMENTS is above 1 but SEGMENT_FUNCTION_NAME is not set: fan-out is off, every job renders in one piece');
+}
 
 const processMedia = createProcessMediaHandler(
   {
