@@ -232,7 +232,7 @@ export class AnnexBSplitter {
     let start = this.findStart(0);
     if (start < 0) return out;
     for (;;) {
-      const next = this.findStart(start.valueOf() + 3);
+      const next = this.findStart(start + 3);
       if (next < 0) break;
       out.push(this.trim(this.buf.subarray(start + 3, next)));
       start = next;
@@ -249,8 +249,7 @@ export class AnnexBSplitter {
     return last.length ? [last] : [];
   }
   private findStart(from: number): number {
-    const i = this.buf.indexOf(START3, from);
-    return i;
+    return this.buf.indexOf(START3, from);
   }
   private trim(nal: Buffer): Buffer {
     let end = nal.length;
