@@ -33,7 +33,7 @@ export function workloadId(w: Omit<Workload, 'id'>): string {
   return `${w.preset}-n${w.images}-${w.transition === 'crossfade' ? 'xfade' : 'cut'}${w.smallInputs ? '-small' : ''}`;
 }
 
-/** Size of the smaller inputs of the "does time follow input resolution?" workload. */
+/** Size of the smaller inputs of the "does time follow input resolution?" workload (the same pictures, resized). */
 export const SMALL_INPUT = Object.freeze({ width: 1600, height: 1200 });
 
 export function outputFrames(w: Workload): number {

@@ -177,3 +177,26 @@ export async function generateImages(opts: GenerateOptions): Promise<string[]> {
   }
   return paths;
 }
+
+/**
+ * The same pictures at a smaller size (resized from the originals, so the fitted frames match and only
+ * the decode work differs). Reuses files an earlier run made for the same settings.
+ */
+export async function downscaleImages(opts: { from: string[]; dir: string; width: number; height: number; quality?: number }): Promise<string[]> {
+  const quality = opts.quality ?? DEFAULT_IMAGE.quality;
+  await mkdir(opts.dir, { recursive: true });
+  const stamp = JSON.stringify({ from: 'downscaled', width: opts.width, height: opts.height, quality, sharp: sharp.versions.sharp ?? '' });
+  const stampPath = join(opts.dir, 'stamp.json');
+  const reuse = await readFile(stampPath, 'utf8').then((t) => t === stamp).catch(() => false);
+  if (!reuse) await writeFile(stampPath, stamp);
+  const out: string[] = [];
+  for (let i = 0; i < opts.from.length; i++) {
+    const path = join(opts.dir, imageName(i));
+    out.push(path);
+    if (reuse && ((await stat(path).catch(() => null))?.size ?? 0) > 0) continue;
+    const bytes = await sharp(opts.from[i]!).resize(opts.width, opts.height, { fit: 'fill', kernel: 'lanczos3' }).jpeg({ quality, chromaSubsampling: '4:2:0' }).toBuffer();
+    await writeFile(`${path}.part`, bytes);
+    await rename(`${path}.part`, path);
+  }
+  return out;
+}

@@ -35,7 +35,7 @@ import {
   type VideoInfo,
   type Workload,
 } from './commands.ts';
-import { DEFAULT_IMAGE, generateImages, imageName } from './generate.ts';
+import { DEFAULT_IMAGE, downscaleImages, generateImages, imageName } from './generate.ts';
 import { cpuCounters, gitInfo, load1, machineInfo } from './machine.ts';
 import { GNU_TIME, hasGnuTime, measure, type Measurement } from './measure.ts';
 import { writeReport } from './report.ts';
@@ -210,7 +210,10 @@ async function main(): Promise<void> {
   let generated = 0;
   await generateImages({ dir: IMAGES, count: maxImages, log: (l) => ((generated += 1), generated % 25 === 0 && log(l)) });
   const smallCount = Math.max(0, ...list.filter((w) => w.smallInputs).map((w) => w.images));
-  if (smallCount) await generateImages({ dir: IMAGES_SMALL, count: smallCount, ...SMALL_INPUT });
+  if (smallCount) {
+    const from = Array.from({ length: smallCount }, (_, i) => join(IMAGES, imageName(i)));
+    await downscaleImages({ from, dir: IMAGES_SMALL, ...SMALL_INPUT });
+  }
   const imageBytes = median(
     Array.from({ length: Math.min(maxImages, 30) }, (_, i) => {
       try {

@@ -23,7 +23,7 @@ import {
   x264ParamsFromOptions,
   type Workload,
 } from '../../bench/commands.ts';
-import { generateImages, imageName, prng } from '../../bench/generate.ts';
+import { downscaleImages, generateImages, imageName, prng } from '../../bench/generate.ts';
 import { defaultIsLauncher, measure, parseGnuTime } from '../../bench/measure.ts';
 import { bestMemory, invocationCost, lambdaCurve, lambdaSeconds, median, renderApiCost } from '../../bench/stats.ts';
 
@@ -59,6 +59,11 @@ describe('bench harness', function () {
     assert.ok((await stat(join(dir, 'a', imageName(2)))).size > 0);
     const c = await generateImages({ dir: join(dir, 'a'), count: 1, width: 400, height: 300, seed: 4 });
     assert.ok(!(await readFile(c[0]!)).equals(a0), 'a new seed regenerates');
+    const small = await downscaleImages({ from: a.slice(0, 2), dir: join(dir, 'small'), width: 160, height: 120 });
+    const sm = await sharp(small[0]!).metadata();
+    assert.deepEqual([sm.width, sm.height], [160, 120]);
+    const again = await downscaleImages({ from: a.slice(0, 2), dir: join(dir, 'small2'), width: 160, height: 120 });
+    assert.ok((await readFile(small[1]!)).equals(await readFile(again[1]!)));
     const r = prng(1);
     const xs = Array.from({ length: 1000 }, r);
     assert.ok(xs.every((x) => x >= 0 && x < 1) && new Set(xs).size > 990);
