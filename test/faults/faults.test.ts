@@ -161,6 +161,17 @@ describe('faults: injected through the ports, real engine', function () {
       await new Promise((r) => setTimeout(r, 500));
       assertFailed(h, 'render_timeout');
     });
+    fault('a coded error from another copy of the ports module (CJS spec + import()) keeps its code', async () => {
+      // Mocha compiles specs without top-level await to CommonJS; `import()` then loads a second copy.
+      const other = (await import('../../lambdas/src/core/ports.ts')) as typeof import('../../lambdas/src/core/ports.ts');
+      const h = await make({ renderer: { render: () => Promise.reject(new other.CodedError('image_unreadable', 'image 1: not an image')) } });
+      seedJob(h.inputMem, JOB, imgs);
+      const d = await deliver(h);
+      assert.equal(d.attempts.length, 1, 'deterministic: not retried');
+      assertFailed(h, 'image_unreadable');
+      assert.ok(new other.CodedError('x', 'y') instanceof CodedError);
+      assert.ok(!(new Error('x') instanceof CodedError));
+    });
   });
 
   describe('S3', () => {

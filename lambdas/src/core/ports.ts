@@ -174,6 +174,8 @@ export interface SegmentInvoker {
 }
 
 /** A failure with a contract code (JobFailureCode or ApiErrorCode) and a human message. */
+const CODED_ERROR = Symbol.for('media-pipeline/CodedError');
+
 export class CodedError extends Error {
   constructor(
     readonly code: string,
@@ -182,5 +184,17 @@ export class CodedError extends Error {
   ) {
     super(message);
     this.name = 'CodedError';
+    Object.defineProperty(this, CODED_ERROR, { value: true });
+  }
+
+  /**
+   * `instanceof CodedError` by a global brand, not by class identity: when this module is loaded twice
+   * (a CommonJS-compiled test importing the local stack, whose worker renderer is loaded with `import()`)
+   * a coded error from one copy must still be recognised by the other, or `image_unreadable` would turn
+   * into `internal_error` and be retried. Subclasses keep the ordinary prototype check.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== CodedError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[CODED_ERROR] === true;
   }
 }
