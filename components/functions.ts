@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
-import { ENV, METRICS_NAMESPACE } from '../lambdas/src/core/config.ts';
+import { ENV, METRICS_NAMESPACE, RENDER_PROCESS_ENV } from '../lambdas/src/core/config.ts';
 import { JOBS_PREFIX, MANIFEST_SUFFIX } from '../lambdas/src/core/keys.ts';
 import {
   PROCESS_MAX_ATTEMPTS,
@@ -142,6 +142,7 @@ export function createProcessFunction(
       [ENV.inputBucket]: input.bucket.id,
       [ENV.outputBucket]: output.bucket.id,
       [ENV.ffmpegPath]: '/opt/bin/ffmpeg',
+      ...RENDER_PROCESS_ENV,
       [ENV.processMaxAttempts]: String(PROCESS_MAX_ATTEMPTS),
       ...limitsEnvironment(ctx),
       ...extraEnvironment,

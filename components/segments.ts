@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
-import { ENV } from '../lambdas/src/core/config.ts';
+import { ENV, RENDER_PROCESS_ENV } from '../lambdas/src/core/config.ts';
 import { JOBS_PREFIX, SEGMENTS_PREFIX } from '../lambdas/src/core/keys.ts';
 import { DEFAULT_MAX_SEGMENTS, DEFAULT_SEGMENT_MIN_VIDEO_SECONDS } from '../lambdas/src/core/segments.ts';
 import { childOpts, policyJson, type Ctx, type Statement } from './context.ts';
@@ -109,6 +109,7 @@ export function createSegmentFunction(
       [ENV.inputBucket]: input.bucket.id,
       [ENV.outputBucket]: output.bucket.id,
       [ENV.ffmpegPath]: '/opt/bin/ffmpeg',
+      ...RENDER_PROCESS_ENV,
       ...limitsEnvironment,
     },
     memorySize: a.fanOut.segmentMemoryMb ?? a.processMemoryMb,

@@ -345,6 +345,9 @@ describe('infra: MediaPipeline under mocks', function () {
       assert.equal(env[ENV.outputBucket], def.outputs.outputBucketName);
       assert.equal(env[ENV.ffmpegPath], '/opt/bin/ffmpeg');
       assert.equal(env[ENV.processMaxAttempts], '3');
+      // the engine's flat-memory settings (docs/architecture.md "Render engine")
+      assert.equal(env.NODE_OPTIONS, '--expose-gc');
+      assert.equal(env.MALLOC_ARENA_MAX, '2');
       assert.equal(env[ENV.maxImagePixels], '100000000');
       assert.equal(env[ENV.maxVideoSeconds], '900');
       assert.equal(env.POWERTOOLS_METRICS_NAMESPACE, METRICS_NAMESPACE);

@@ -40,3 +40,15 @@ export const METRIC = {
   renderSpeed: 'VideoSecondsPerRenderSecond',
   bytesOut: 'BytesOut',
 } as const;
+
+/**
+ * Process settings for anything that runs the render engine (process-media, render-segment, the CLI):
+ * `--expose-gc` lets the engine collect released frames at once, and the glibc malloc settings stop
+ * freed frame buffers from piling up in per-thread arenas. Together they keep peak RSS flat in the
+ * image count (measured in docs/architecture.md "Render engine"). The `render` npm script sets the same.
+ */
+export const RENDER_PROCESS_ENV = {
+  NODE_OPTIONS: '--expose-gc',
+  MALLOC_ARENA_MAX: '2',
+  MALLOC_MMAP_THRESHOLD_: '131072',
+} as const;
