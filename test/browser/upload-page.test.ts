@@ -285,6 +285,18 @@ describe('upload page in chromium against the local stack', function () {
     await screenshot(page, '07-light-arranged');
     await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
     await screenshot(page, '07-light-options');
+    // A value out of the contract's range: said next to the field; Create moves focus there instead.
+    await page.getByLabel('Seconds per photo', { exact: true }).fill('25');
+    await page.getByText('Seconds per photo must be a number from 0.5 to 20.').waitFor();
+    assert.equal(await page.getByTestId('total-length').innerText(), '–');
+    await page.getByRole('button', { name: 'Create video' }).press('Enter');
+    await page.getByText('Fix the highlighted fields first.').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'opt-spi');
+    await screenshot(page, '07-light-invalid');
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.type('2');
+    assert.equal(await page.getByTestId('total-length').innerText(), '0:04');
+    assert.equal(await page.getByText('Seconds per photo must be').count(), 0);
     // Remove with the keyboard, then Clear all.
     await page.locator(`#remove-${await page.locator('[data-id]').nth(0).getAttribute('data-id')}`).press('Enter');
     assert.deepEqual(await names(page), ['red.png']);
