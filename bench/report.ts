@@ -254,6 +254,27 @@ export function targets(r: BenchResults): Target[] {
   return t;
 }
 
+/**
+ * What the default run (3 runs, 1 for 300 images) would take on an idle machine, from the CPU seconds
+ * measured here (CPU time barely depends on other load; wall time does): CPU of one round ÷ 1.3, the
+ * average number of busy cores these commands reached on an idle run, plus SSIM (about 10%).
+ */
+export function idleEstimate(r: BenchResults): string {
+  let small = 0;
+  let large = 0;
+  for (const w of r.workloads) {
+    for (const m of Object.values(w.runs)) {
+      const firsts = m.filter((x) => x.run === 1 && x.exitCode === 0);
+      const cpu = firsts.reduce((a, x) => a + x.cpuSeconds, 0);
+      if (w.workload.images >= r.settings.largeFrom) large += cpu;
+      else small += cpu;
+    }
+  }
+  if (small + large === 0) return '';
+  const minutes = ((3 * small + large) / 1.3 / 60) * 1.1;
+  return `One round used ${Math.round(small + large)} CPU-seconds; the default \`npm run bench\` (3 runs, 1 for ${r.settings.largeFrom}+ images) should take about ${Math.round(minutes)} min on an idle 2-core machine (estimate: CPU per round ÷ 1.3 busy cores, +10% for SSIM).`;
+}
+
 export function linearFit(pts: { x: number; y: number }[]): { slope: number; intercept: number; r2: number } {
   const n = pts.length;
   const mx = pts.reduce((s, p) => s + p.x, 0) / n;
@@ -283,7 +304,11 @@ export function renderMarkdown(r: BenchResults, account: string, imgRel: string,
   L.push(
     `Our engine (\`npm run render\`) against the usual FFmpeg one-liner on the same photos, and against a floor that ` +
       `does the least possible work, on one ${m.cores}-core machine. Every figure below comes from \`npm run bench\` ` +
-      `(raw figures in [bench/results.json](../bench/results.json)); ${r.quick ? '**this is a --quick run (subset, one run each)**' : `medians of ${r.settings.runs} runs (${r.settings.runsLarge} for ${r.settings.largeFrom}+ images)`}.`,
+      `(raw figures in [bench/results.json](../bench/results.json)); ${r.quick ? '**this is a --quick run (subset, one run each)**' : `medians of ${r.settings.runs} runs (${r.settings.runsLarge} for ${r.settings.largeFrom}+ images)`}` +
+      (r.completedRuns !== undefined && r.completedRuns < Math.max(r.settings.runs, r.settings.runsLarge)
+        ? ` — **partial: written after run ${r.completedRuns} of ${Math.max(r.settings.runs, r.settings.runsLarge)}**`
+        : '') +
+      '.',
   );
   L.push('');
   L.push('## Targets (issue 7)');
@@ -430,7 +455,7 @@ export function renderMarkdown(r: BenchResults, account: string, imgRel: string,
   if (r.git) L.push(`- Code measured: \`${r.git.head}\`; engine as of \`${r.git.engineCommit}\`${r.git.dirtyEngine ? ' **plus uncommitted engine changes in the work tree**' : ''}.`);
   L.push(`- FFmpeg for **all three** sides: the npm static build \`node_modules/@ffmpeg-installer/linux-x64/ffmpeg\` (${m.ffmpeg}), passed to the engine as \`FFMPEG_PATH\`, so the comparison is the same binary and the same libx264.`);
   L.push(`- Load average ${r.load.start.toFixed(2)} at the start, ${r.load.end.toFixed(2)} at the end. Other helpers' processes (tests, builds) may have been running on this shared machine; the "other load" column shows how much.`);
-  L.push(`- Benchmark run time: ${(r.benchSeconds / 60).toFixed(1)} min, plus ${r.inputs.generateSeconds.toFixed(0)} s generating the images (first run only; they are cached in bench/out/images).`);
+  L.push(`- Benchmark run time: ${(r.benchSeconds / 60).toFixed(1)} min, plus ${r.inputs.generateSeconds.toFixed(0)} s generating the images (first run only; they are cached in bench/out/images). ${idleEstimate(r)}`);
   L.push(`- CPU seconds from ${r.gnuTime ? 'GNU time (`/usr/bin/time`, the kernel\'s rusage of every waited-for descendant)' : '/proc sampling (GNU time was missing: `apt-get install -y time` for exact figures)'}.`);
   L.push('');
   L.push('(a) the usual one-liner, on the originals (shown for 30 images at 720p; `img%03d.jpg` is a folder of links to the first N generated images):');

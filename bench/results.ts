@@ -93,6 +93,8 @@ export interface BenchResults {
     fpsFirstAt: number[];
     engine: boolean;
   };
+  /** Rounds finished when this was written (less than the runs asked for: a stopped or still running benchmark). */
+  completedRuns?: number;
   machine: MachineInfo;
   /** Which code was measured: HEAD, the last engine commit, and whether the engine had uncommitted changes. */
   git?: { head: string; engineCommit: string; dirtyEngine: boolean };

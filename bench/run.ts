@@ -242,7 +242,37 @@ async function main(): Promise<void> {
   const firstOutputs = new Map<string, string>(); // `${workloadId}/${method}` → mp4 of run 1
 
   const maxRuns = Math.max(s.runs, s.runsLarge);
+  /** Write results.json and the doc: after every round (so a stopped run still leaves its figures) and at the end. */
+  const save = async (completedRuns: number): Promise<BenchResults> => {
+    const all: BenchResults = {
+      version: 1,
+      generatedAt: new Date().toISOString(),
+      quick: s.quick,
+      settings: { runs: s.runs, runsLarge: s.runsLarge, largeFrom: s.largeFrom, sizes: s.sizes, hdSizes: s.hdSizes, crossfade: s.crossfade, fpsFirstAt: s.fpsFirstAt, engine: s.engine },
+      completedRuns,
+      machine,
+      git,
+      inputs: { width: DEFAULT_IMAGE.width, height: DEFAULT_IMAGE.height, seed: DEFAULT_IMAGE.seed, quality: DEFAULT_IMAGE.quality, medianBytes: imageBytes, generateSeconds: genSeconds },
+      benchSeconds: (Date.now() - benchStart) / 1000,
+      load: { start: loadStart, end: load1() },
+      gnuTime: hasGnuTime(),
+      workloads: results.map((r) => summarise(r, results)),
+    };
+    const partial = completedRuns < maxRuns ? ` (after run ${completedRuns} of ${maxRuns})` : '';
+    if (s.writeDocs) {
+      writeFileSync(RESULTS_JSON, JSON.stringify(all, null, 2) + '\n');
+      await writeReport(all, REPO_ROOT);
+      log(`wrote bench/results.json, docs/benchmarks.md and docs/img/bench-*.svg${partial}`);
+    } else {
+      const p = join(OUT, s.quick ? 'quick-results.json' : 'results.json');
+      writeFileSync(p, JSON.stringify(all, null, 2) + '\n');
+      await writeReport(all, REPO_ROOT, { docPath: join(OUT, 'benchmarks.md'), imgDir: join(OUT, 'img'), imgRel: 'img' });
+      log(`wrote ${relative(REPO_ROOT, p)} and bench/out/benchmarks.md${partial} (docs/ untouched: pass --write-docs to replace them)`);
+    }
+    return all;
+  };
   for (let r = 1; r <= maxRuns; r++) {
+    if (r > 1) await save(r - 1);
     for (const res of results) {
       const w = res.workload;
       const runsHere = w.images >= s.largeFrom ? s.runsLarge : s.runs;
@@ -346,32 +376,9 @@ async function main(): Promise<void> {
     }
   }
 
-  const benchSeconds = (Date.now() - benchStart) / 1000;
-  const all: BenchResults = {
-    version: 1,
-    generatedAt: new Date().toISOString(),
-    quick: s.quick,
-    settings: { runs: s.runs, runsLarge: s.runsLarge, largeFrom: s.largeFrom, sizes: s.sizes, hdSizes: s.hdSizes, crossfade: s.crossfade, fpsFirstAt: s.fpsFirstAt, engine: s.engine },
-    machine,
-    git,
-    inputs: { width: DEFAULT_IMAGE.width, height: DEFAULT_IMAGE.height, seed: DEFAULT_IMAGE.seed, quality: DEFAULT_IMAGE.quality, medianBytes: imageBytes, generateSeconds: genSeconds },
-    benchSeconds,
-    load: { start: loadStart, end: load1() },
-    gnuTime: hasGnuTime(),
-    workloads: results.map((r) => summarise(r, results)),
-  };
+  const all = await save(maxRuns);
   for (const n of all.workloads.flatMap((w) => w.notes.map((x) => `${w.workload.id}: ${x}`))) log(`note: ${n}`);
-  log(`benchmark done in ${(benchSeconds / 60).toFixed(1)} min (plus ${genSeconds.toFixed(0)} s generating images)`);
-  if (s.writeDocs) {
-    writeFileSync(RESULTS_JSON, JSON.stringify(all, null, 2) + '\n');
-    await writeReport(all, REPO_ROOT);
-    log('wrote bench/results.json, docs/benchmarks.md and docs/img/bench-*.svg');
-  } else {
-    const p = join(OUT, s.quick ? 'quick-results.json' : 'results.json');
-    writeFileSync(p, JSON.stringify(all, null, 2) + '\n');
-    await writeReport(all, REPO_ROOT, { docPath: join(OUT, 'benchmarks.md'), imgDir: join(OUT, 'img'), imgRel: 'img' });
-    log(`wrote ${relative(REPO_ROOT, p)} and bench/out/benchmarks.md (docs/ untouched: pass --write-docs to replace them)`);
-  }
+  log(`benchmark done in ${(all.benchSeconds / 60).toFixed(1)} min (plus ${genSeconds.toFixed(0)} s generating images)`);
   printTable(all);
 }
 
