@@ -48,6 +48,11 @@ export function requestCases(limits: Limits): RequestCase[] {
     create('extra-top-level-field', job({ admin: true }), 'invalid_body'),
     create('proto-pollution', '{"images":[{"name":"a.jpg","type":"image/jpeg","size":10}],"__proto__":{"admin":true}}', 'invalid_body'),
     create('bad-grant-type', job({ grant: 'get' }), 'invalid_grant_type'),
+    create('json-deeply-nested', '['.repeat(100_000) + ']'.repeat(100_000), 'invalid_body'),
+    create('json-deeply-nested-options', `{"images":[{"name":"a.jpg","type":"image/jpeg","size":10}],"options":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}}`, 'invalid_options'),
+    create('options-proto', '{"images":[{"name":"a.jpg","type":"image/jpeg","size":10}],"options":{"__proto__":{"fps":60}}}', 'invalid_options'),
+    create('image-proto', '{"images":[{"name":"a.jpg","type":"image/jpeg","size":10,"__proto__":{"key":"jobs/x"}}]}', 'invalid_body'),
+    create('options-constructor', opts({ constructor: { prototype: { admin: true } } }), 'invalid_options'),
 
     // Images: count, types, sizes, names.
     create('images-missing', {}, 'no_images'),
