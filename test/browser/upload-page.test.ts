@@ -324,9 +324,9 @@ describe('upload page in chromium against the local stack', function () {
     await page.getByRole('button', { name: 'Create video' }).click();
     await page.getByRole('heading', { name: 'The video could not be made' }).waitFor({ timeout: 120_000 });
     const message = await page.getByTestId('job-error').innerText();
-    // The job's own message, naming the photo (its code is the handler's business: image_unreadable by contract).
-    assert.match(message, /broken\.jpg\): not a readable JPEG, PNG or WebP image/);
-    assert.match(message, /Code: \w+/);
+    // The job's own message, naming the photo, and its code.
+    assert.match(message, /^Image 2 \(broken\.jpg\): not a readable JPEG, PNG or WebP image/);
+    assert.match(message, /Code: image_unreadable$/);
     await screenshot(page, '08-failed');
     await audit(page, 'failed job');
     assert.ok(await page.getByRole('button', { name: 'Try again' }).isVisible());

@@ -292,7 +292,8 @@ export class Session {
           announcer.say('Your video is ready.');
         } else {
           this.phase = 'failed';
-          this.error = s.error?.message ?? 'The render failed.';
+          const m = s.error?.message || 'The render failed.';
+          this.error = m.charAt(0).toUpperCase() + m.slice(1); // server messages may start with "image 2 (…)"
           announcer.say(`The video could not be made: ${this.error}`);
         }
       },
