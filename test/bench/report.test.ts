@@ -111,6 +111,14 @@ describe('bench report', () => {
       await writeReport(results(), dir, { docPath, imgDir: join(dir, 'docs', 'img') });
       doc = await readFile(docPath, 'utf8');
       assert.ok(doc.includes(`${ACCOUNT_START}\n| my | table |\n${ACCOUNT_END}`));
+      // sections other tools own (fan-out, load) survive a regeneration, each once
+      await writeFile(docPath, doc.replace('## From your account', '## Load\n\n<!-- load:start -->\nload table\n<!-- load:end -->\n\n## From your account'));
+      await writeReport(results(), dir, { docPath, imgDir: join(dir, 'docs', 'img') });
+      await writeReport(results(), dir, { docPath, imgDir: join(dir, 'docs', 'img') });
+      doc = await readFile(docPath, 'utf8');
+      assert.equal(doc.split('<!-- load:start -->').length, 2);
+      assert.ok(doc.includes('## Load\n\n<!-- load:start -->\nload table\n<!-- load:end -->\n\n## From your account'));
+      assert.ok(doc.includes(`${ACCOUNT_START}\n| my | table |\n${ACCOUNT_END}`));
       const svg = await readFile(join(dir, 'docs', 'img', 'bench-time.svg'), 'utf8');
       assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
       assert.equal((svg.match(/<polyline /g) ?? []).length, 6); // a, b constant, b still, c; b constant and still with crossfade
