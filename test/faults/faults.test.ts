@@ -365,6 +365,27 @@ describe('faults: injected through the ports, real engine', function () {
       await assertGoodVideo(h);
     });
 
+    fault('the function itself dies mid-render (OOM, timeout): its lease lapses and the retry finishes the job', async () => {
+      const real = createRenderer();
+      let calls = 0;
+      const firstHangs: Renderer = { render: (i) => (++calls === 1 ? new Promise(() => {}) : real.render(i)) };
+      const h = await make({ renderer: firstHangs, leaseTtlMs: 1500 });
+      seedJob(h.inputMem, JOB, imgs);
+      void h.handler(event(), ctx(60_000)).catch(() => {});
+      await waitUntil(() => h.status()?.status === 'processing');
+      // The process is gone: its lease renewals never reach S3 again.
+      const owner = (h.inputMem.json<{ owner: string }>(keys.lease(JOB)) ?? { owner: '?' }).owner;
+      h.input.rules.push({ op: 'put', key: /lease\.json$/, kind: 'hang', bodyIncludes: owner });
+      // A retry while the lease is still live leaves the job to its holder ...
+      assert.equal((await h.handler(event(), ctx())).results[0]?.outcome, 'busy');
+      // ... and Lambda's next retry, after the lease lapsed, takes it over and finishes.
+      await new Promise((r) => setTimeout(r, 1800));
+      const res = await h.handler(event(), ctx());
+      assert.equal(res.results[0]?.outcome, 'rendered');
+      assert.equal(h.status()!.attempts, 2);
+      await assertGoodVideo(h);
+    });
+
     fault('unrelated and malformed events: ignored, nothing read, rendered or written', async () => {
       const h = await make();
       seedJob(h.inputMem, JOB, imgs);

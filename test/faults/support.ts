@@ -150,7 +150,9 @@ export interface Harness {
   tmp: { path: string; remove: () => Promise<void> };
 }
 
-export async function harness(opts: { renderer?: Renderer; ffmpegPath?: string; ffmpegTimeoutMs?: number; maxAttempts?: number; safetyMarginMs?: number } = {}): Promise<Harness> {
+export async function harness(
+  opts: { renderer?: Renderer; ffmpegPath?: string; ffmpegTimeoutMs?: number; maxAttempts?: number; safetyMarginMs?: number; leaseTtlMs?: number } = {},
+): Promise<Harness> {
   const inputMem = new MemoryStore('media-input');
   const outputMem = new MemoryStore('media-output');
   const input = new FaultyStore(inputMem);
@@ -160,7 +162,15 @@ export async function harness(opts: { renderer?: Renderer; ffmpegPath?: string; 
   const tmp = await tempDir('faults-');
   const handler = createProcessMediaHandler(
     { input, output, renderer, clock: { now: () => new Date() }, logger: createConsoleLogger({ service: 'faults', level: 'silent', sink: (e) => logs.push(e) }), metrics: new MemoryMetrics() },
-    { limits: DEFAULT_LIMITS, videosBaseUrl: '/videos', maxAttempts: opts.maxAttempts ?? 3, tempRoot: tmp.path, safetyMarginMs: opts.safetyMarginMs ?? 500, progressIntervalMs: 0 },
+    {
+      limits: DEFAULT_LIMITS,
+      videosBaseUrl: '/videos',
+      maxAttempts: opts.maxAttempts ?? 3,
+      tempRoot: tmp.path,
+      safetyMarginMs: opts.safetyMarginMs ?? 500,
+      progressIntervalMs: 0,
+      ...(opts.leaseTtlMs ? { leaseTtlMs: opts.leaseTtlMs } : {}),
+    },
   );
   return { inputMem, outputMem, input, output, renderer, logs, handler, status: () => inputMem.json<StatusRecord>(keys.status(JOB)), tmp };
 }
