@@ -11,7 +11,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
-import { API_ERROR_STATUS, type CreateJobResponse, type JobStatus, type Limits, type PostUploadGrant } from '../../contracts/index.ts';
+import { API_ERROR_STATUS, type CreateJobResponse, type JobStatus, type Limits, type PostUploadGrant, type PutUploadGrant } from '../../contracts/index.ts';
 import { createS3Client } from '../../lambdas/src/adapters/aws/s3.ts';
 import { keys } from '../../lambdas/src/core/keys.ts';
 import { fitImage } from '../../lambdas/src/engine/image.ts';
@@ -264,6 +264,16 @@ describe('hostile: corpus against the local stack', function () {
       return created.jobId;
     }
 
+    /** PUT grants sign Content-Type and Content-Length; s3rver checks no signature, so `start` must catch what differs. */
+    async function preparedPut(declared: { type: string; size: number }, bytes: Uint8Array, headers: Record<string, string>) {
+      const r = await api<CreateJobResponse>(stack.url, 'POST', '/api/jobs', { images: [{ name: 'a.png', ...declared }], options: OPTIONS, grant: 'put' });
+      assert.equal(r.status, 201);
+      const grant = r.body.uploads[0] as PutUploadGrant;
+      const res = await fetch(grant.url, { method: 'PUT', headers: { 'Content-Type': grant.headers['Content-Type']!, ...headers }, body: new Uint8Array(bytes) });
+      assert.ok(res.ok, `s3rver took the PUT (${res.status})`);
+      return r.body.jobId;
+    }
+
     const cases: { id: string; make: () => Promise<string>; code: 'uploads_missing' | 'upload_invalid' }[] = [
       { id: 'start-before-upload', make: () => prepared({ type: 'image/png', size: 100 }, null), code: 'uploads_missing' },
       { id: 'uploaded-bigger-than-declared', make: async () => prepared({ type: 'image/png', size: 10 }, { bytes: await pngBytes }), code: 'upload_invalid' },
@@ -271,6 +281,8 @@ describe('hostile: corpus against the local stack', function () {
       { id: 'uploaded-empty-file', make: () => prepared({ type: 'image/png', size: 100 }, { bytes: new Uint8Array(0) }), code: 'upload_invalid' },
       { id: 'uploaded-over-the-byte-limit', make: () => prepared({ type: 'image/png', size: limits.maxImageBytes }, { bytes: Buffer.alloc(limits.maxImageBytes + 1, 1) }), code: 'upload_invalid' },
       { id: 'uploaded-with-another-type', make: async () => prepared({ type: 'image/png', size: (await pngBytes).length }, { bytes: await pngBytes, contentType: 'text/html' }), code: 'upload_invalid' },
+      { id: 'put-grant-with-another-type', make: async () => preparedPut({ type: 'image/png', size: (await pngBytes).length }, await pngBytes, { 'Content-Type': 'text/html' }), code: 'upload_invalid' },
+      { id: 'put-grant-with-more-bytes', make: async () => preparedPut({ type: 'image/png', size: 20 }, await pngBytes, {}), code: 'upload_invalid' },
       { id: 'uploaded-to-a-key-beside-the-grant', make: async () => prepared({ type: 'image/png', size: (await pngBytes).length }, { bytes: await pngBytes, key: (id) => `${keys.image(id, 0)}.jpg` }), code: 'uploads_missing' },
       { id: 'uploaded-outside-the-job-prefix', make: async () => prepared({ type: 'image/png', size: (await pngBytes).length }, { bytes: await pngBytes, key: () => `jobs/${randomUUID()}/images/000` }), code: 'uploads_missing' },
     ];
