@@ -39,6 +39,8 @@ import { serveVideo } from './videos.ts';
 
 export const INPUT_BUCKET = 'media-input';
 export const OUTPUT_BUCKET = 'media-output';
+/** The `npm run dev:ui` server (ui/vite.config.ts): allowed to upload by default, so hot-reload development works against `npm start`. */
+export const DEV_UI_ORIGINS: readonly string[] = ['http://127.0.0.1:5173', 'http://localhost:5173'];
 
 export interface LocalStackOptions {
   /** HTTP port of the site; 0 picks a free one. @default 3000 */
@@ -52,6 +54,11 @@ export interface LocalStackOptions {
   publicHost?: string;
   /** Where s3rver keeps the buckets (and the dead-letter file). @default process.env.DATA_DIR ?? '.data' */
   dataDir?: string;
+  /**
+   * Extra origins allowed to upload to the buckets (S3 CORS), like the component's `allowedOrigins`; the
+   * stack's own origin always is. @default DEV_UI_ORIGINS (the `npm run dev:ui` server)
+   */
+  allowedOrigins?: readonly string[];
   /** s3rver's port; 0 picks a free one. @default 0 */
   s3Port?: number;
   /** Renders at once. @default max(1, floor(cores / 2)) */
@@ -189,7 +196,7 @@ export async function startLocalStackInternal(options: LocalStackOptions = {}): 
   const server = createServer();
   const addr = await listen(server, options.port ?? 3000, host);
   const url = `http://${publicHost}:${addr.port}`;
-  const origins = [...new Set([url, `http://127.0.0.1:${addr.port}`, `http://localhost:${addr.port}`])];
+  const origins = [...new Set([url, `http://127.0.0.1:${addr.port}`, `http://localhost:${addr.port}`, ...(options.allowedOrigins ?? DEV_UI_ORIGINS)])];
 
   // 2. s3rver with the two buckets.
   const s3rver = new S3rver({

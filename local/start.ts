@@ -45,6 +45,7 @@ try {
     renderConcurrency: intEnv('RENDER_CONCURRENCY'),
     ffmpegPath: process.env.FFMPEG_PATH || undefined,
     uiDir: process.env.UI_DIR || 'dist/ui',
+    allowedOrigins: process.env.ALLOWED_ORIGINS ? process.env.ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : undefined,
     limits: limitsFromEnv(process.env, DEFAULT_LIMITS),
   });
   console.log(`\n  Media pipeline running at ${stack.url}  (S3: ${stack.s3Url}, data: ${process.env.DATA_DIR || '.data'})\n  Ctrl-C to stop.\n`);

@@ -280,6 +280,16 @@ describe('local stack: the job flow over HTTP against s3rver and the real engine
     assert.equal(other.status, 403);
   });
 
+  it('lets the npm run dev:ui server (127.0.0.1:5173, localhost:5173) upload by default', async () => {
+    for (const origin of ['http://127.0.0.1:5173', 'http://localhost:5173']) {
+      const pre = await fetch(`${stack.s3Url}/media-input`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+      assert.equal(pre.status, 200, origin);
+    }
+  });
+
   it('answers status requests promptly while renders run', async () => {
     const big = await Promise.all([0, 1, 2, 3].map((i) => jpeg(i, 1600, 1200)));
     const job = await createJob({ images: describeImages(big), options: { preset: '1080p', secondsPerImage: 2, transition: 'crossfade', transitionSeconds: 1 } });
