@@ -169,7 +169,8 @@ export function targets(r: BenchResults): Target[] {
       what: 'constant mode ≥ 8x faster than (a), 30 images → 90 s 720p30',
       measured: `${fmtRatio(rf)} vs the fps-first one-liner (${sec(afps)} / ${sec(bc)}); ${fmtRatio(rs)} vs the scale-first one-liner (${sec(a)})` +
         (Number.isFinite(rf) && rf < 8 ? `; missing by ${fmtRatio(8 / rf)} (needs ≤ ${fmtSeconds((afps?.wallSeconds ?? NaN) / 8)})` : '') +
-        (bc.engineRenderSeconds !== undefined ? `; engine alone ${fmtSeconds(bc.engineRenderSeconds)}` : ''),
+        (bc.engineRenderSeconds !== undefined ? `; engine alone ${fmtSeconds(bc.engineRenderSeconds)}` : '') +
+        `. In CPU seconds (steadier on a busy machine): ${fmtRatio((afps?.cpuSeconds ?? NaN) / bc.cpuSeconds)} vs fps-first, ${fmtRatio((a?.cpuSeconds ?? NaN) / bc.cpuSeconds)} vs scale-first`,
       ok: Number.isFinite(rf) ? rf >= 8 : undefined,
     });
     const s = w30.ssim.constantVsOneLiner;
@@ -195,7 +196,8 @@ export function targets(r: BenchResults): Target[] {
       what: 'still mode ≥ 30x faster than (a)',
       measured: `${fmtRatio(rf)} vs the fps-first one-liner; ${fmtRatio(rs)} vs scale-first (${sec(bs)} for the whole \`npm run render\`)` +
         (Number.isFinite(rf) && rf < 30 ? `; missing by ${fmtRatio(30 / rf)}` : '') +
-        (inner !== undefined && afps ? `. The engine itself (its \`renderSeconds\`, without npm/tsx start-up): ${fmtSeconds(inner)} → ${fmtRatio(afps.wallSeconds / inner)} vs fps-first, ${fmtRatio((a?.wallSeconds ?? NaN) / inner)} vs scale-first` : ''),
+        (inner !== undefined && afps ? `. The engine itself (its \`renderSeconds\`, without npm/tsx start-up): ${fmtSeconds(inner)} → ${fmtRatio(afps.wallSeconds / inner)} vs fps-first, ${fmtRatio((a?.wallSeconds ?? NaN) / inner)} vs scale-first` : '') +
+        `. In CPU seconds: ${fmtRatio((afps?.cpuSeconds ?? NaN) / bs.cpuSeconds)} vs fps-first, ${fmtRatio((a?.cpuSeconds ?? NaN) / bs.cpuSeconds)} vs scale-first`,
       ok: Number.isFinite(rf) ? rf >= 30 : undefined,
     });
   }
@@ -486,7 +488,15 @@ export function renderMarkdown(r: BenchResults, account: string, imgRel: string,
   L.push(`- CPU: ${m.cpuModel}, ${m.cores} cores; ${m.memoryGiB} GiB RAM; ${m.os}, Linux ${m.kernel}; Node ${m.node}; sharp ${m.sharp} (libvips ${m.libvips}).`);
   if (r.git) L.push(`- Code measured: \`${r.git.head}\`; engine as of \`${r.git.engineCommit}\`${r.git.dirtyEngine ? ' **plus uncommitted engine changes in the work tree**' : ''}.`);
   L.push(`- FFmpeg for **all three** sides: the npm static build \`node_modules/@ffmpeg-installer/linux-x64/ffmpeg\` (${m.ffmpeg}), passed to the engine as \`FFMPEG_PATH\`, so the comparison is the same binary and the same libx264.`);
-  L.push(`- Load average ${r.load.start.toFixed(2)} at the start, ${r.load.end.toFixed(2)} at the end. Other helpers' processes (tests, builds) may have been running on this shared machine; the "other load" column shows how much.`);
+  const own = r.workloads.flatMap((w) => Object.values(w.runs).flat()).reduce((a, x) => a + x.cpuSeconds, 0);
+  const others = r.workloads.flatMap((w) => Object.values(w.runs).flat()).reduce((a, x) => a + x.otherCpuSeconds, 0);
+  L.push(
+    `- Load average ${r.load.start.toFixed(2)} at the start, ${r.load.end.toFixed(2)} at the end. Other processes (tests, builds) were running on this shared machine: ` +
+      `while the measured commands used ${Math.round(own)} CPU-seconds, other processes used ${Math.round(others)}` +
+      (others > own * 0.5
+        ? ' — **the machine was busy, so wall times (most of all the long one-liner runs) are inflated; CPU seconds and RSS are the steadier figures**.'
+        : '.'),
+  );
   L.push(`- Benchmark run time: ${(r.benchSeconds / 60).toFixed(1)} min, plus ${r.inputs.generateSeconds.toFixed(0)} s generating the images (first run only; they are cached in bench/out/images). ${idleEstimate(r)}`);
   L.push(`- CPU seconds from ${r.gnuTime ? 'GNU time (`/usr/bin/time`, the kernel\'s rusage of every waited-for descendant)' : '/proc sampling (GNU time was missing: `apt-get install -y time` for exact figures)'}.`);
   L.push('');
