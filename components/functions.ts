@@ -103,6 +103,8 @@ export function createApiFunction(ctx: Ctx, input: SecureBucket, output: SecureB
       [ENV.inputBucket]: input.bucket.id,
       // The name only (for building video URLs); the role grants nothing on the output bucket.
       [ENV.outputBucket]: output.bucket.id,
+      // Status reports a job failed once its last process-media attempt died silently.
+      [ENV.processMaxAttempts]: String(PROCESS_MAX_ATTEMPTS),
       ...limitsEnvironment(ctx),
     },
     memorySize: ctx.args.apiMemoryMb,

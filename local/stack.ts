@@ -233,7 +233,7 @@ export async function startLocalStackInternal(options: LocalStackOptions = {}): 
   // 3. The very same handlers as the Lambda entry points, with local adapters.
   const api = createApiHandler(
     { input, signer: new S3UploadSigner(client, INPUT_BUCKET), clock, ids: { jobId: () => randomUUID() }, logger, metrics },
-    { limits },
+    { limits, processMaxAttempts: maxAttempts },
   );
   const processMedia = createProcessMediaHandler(
     { input, output, renderer, clock, logger, metrics, ...(fanOut ? { fanOut: fanOut.coordinator } : {}) },

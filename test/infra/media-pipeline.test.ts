@@ -361,6 +361,7 @@ describe('infra: MediaPipeline under mocks', function () {
 
     it('API: grant TTL, content-length limit and image count come from args', () => {
       const env = def.one(T.fn, 'media-api').inputs.environment.variables;
+      assert.equal(env[ENV.processMaxAttempts], '3'); // status can tell a silently dead last attempt
       assert.equal(env[ENV.grantTtlSeconds], '900');
       assert.equal(env[ENV.maxImageBytes], String(25 * 1024 * 1024));
       assert.equal(env[ENV.maxImages], '200');

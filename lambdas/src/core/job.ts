@@ -396,3 +396,42 @@ export function publicStatus(rec: Pick<StatusRecord, 'jobId' | 'status' | 'progr
 function clamp01(n: unknown): number {
   return typeof n === 'number' && Number.isFinite(n) ? Math.min(1, Math.max(0, n)) : 0;
 }
+
+/** `jobs/<id>/lease.json`: held (and renewed) by the one process-media invocation rendering the job. */
+export interface LeaseRecord {
+  owner: string;
+  /** ISO 8601; the holder renews it well before then. */
+  expiresAt: string;
+}
+
+/** When a lease stops being valid, in ms since the epoch; an unreadable lease counts as already expired (0). */
+export function leaseExpiry(text: string): number {
+  try {
+    const at = Date.parse((JSON.parse(text) as Partial<LeaseRecord>).expiresAt ?? '');
+    return Number.isFinite(at) ? at : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * A job nobody will finish: status still `processing`, every attempt used, and no live lease. That is
+ * what is left when Lambda itself ends the last attempt (function timeout, out of memory) before the
+ * handler can write `failed`; no retry will come, so status readers report it failed instead of
+ * letting clients poll forever. Process-media writes `processing` only while holding the lease and
+ * writes the final status before releasing it, so a live job always has a live lease.
+ * `leaseExpiresAt` is null when there is no lease object.
+ */
+export function abandonedFailure(
+  rec: Pick<StatusRecord, 'status' | 'attempts'>,
+  leaseExpiresAt: number | null,
+  now: Date,
+  maxAttempts: number,
+): { code: 'render_failed'; message: string } | null {
+  if (rec.status !== 'processing' || rec.attempts < maxAttempts) return null;
+  if (leaseExpiresAt !== null && leaseExpiresAt > now.getTime()) return null;
+  return {
+    code: 'render_failed',
+    message: `The render stopped without finishing (the function ran out of time or memory) and all ${maxAttempts} attempts are used.`,
+  };
+}

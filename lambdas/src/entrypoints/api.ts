@@ -22,7 +22,7 @@ const api = createApiHandler(
     logger,
     metrics: createMetrics('api'),
   },
-  { limits: settings.limits },
+  { limits: settings.limits, processMaxAttempts: settings.processMaxAttempts },
 );
 
 export async function handler(event: APIGatewayProxyEventV2, context: Context) {

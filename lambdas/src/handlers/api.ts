@@ -9,8 +9,10 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { isJobId, type CreateJobResponse, type JobStatus, type Limits, type UploadGrant } from '../../../contracts/index.ts';
 import { METRIC } from '../core/config.ts';
 import {
+  abandonedFailure,
   createJobRecord,
   createManifest,
+  leaseExpiry,
   parseJobRecord,
   parseStatusRecord,
   publicStatus,
@@ -20,6 +22,7 @@ import {
   type UploadCheck,
 } from '../core/job.ts';
 import { keys } from '../core/keys.ts';
+import { DEFAULT_PROCESS_MAX_ATTEMPTS } from '../core/settings.ts';
 import { PreconditionFailedError, type Clock, type IdGenerator, type Logger, type Metrics, type ObjectStore, type UploadSigner } from '../core/ports.ts';
 import { apiError, bodyBytes, header, json, withKeys, type HttpResult } from './http.ts';
 
@@ -37,6 +40,8 @@ export interface ApiConfig {
   limits: Limits;
   /** Largest request body accepted, in bytes (413 `payload_too_large` above). @default 262144 */
   maxBodyBytes?: number;
+  /** process-media's attempts per job (PROCESS_MAX_ATTEMPTS): after the last one dies silently, status says failed. @default 3 */
+  processMaxAttempts?: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
@@ -76,6 +81,7 @@ export function createApiHandler(ports: ApiPorts, config: ApiConfig) {
   const { input, signer, clock, ids, logger, metrics } = ports;
   const { limits } = config;
   const maxBodyBytes = config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const processMaxAttempts = config.processMaxAttempts ?? DEFAULT_PROCESS_MAX_ATTEMPTS;
 
   async function readJob(jobId: string): Promise<JobRecord | null> {
     const got = await storage('read job', () => input.getBytes(keys.job(jobId)));
@@ -88,6 +94,12 @@ export function createApiHandler(ports: ApiPorts, config: ApiConfig) {
     const st = await storage('read status', () => input.getBytes(keys.status(jobId)));
     if (st) {
       const rec = parseStatusRecord(Buffer.from(st.body).toString('utf8'), jobId);
+      if (rec?.status === 'processing' && rec.attempts >= processMaxAttempts) {
+        // The last attempt may have died without a word (function timeout, out of memory).
+        const lease = await storage('read lease', () => input.getBytes(keys.lease(jobId)));
+        const failure = abandonedFailure(rec, lease ? leaseExpiry(Buffer.from(lease.body).toString('utf8')) : null, clock.now(), processMaxAttempts);
+        if (failure) return publicStatus({ ...rec, status: 'failed', error: failure });
+      }
       if (rec) return publicStatus(rec);
       logger.warn('unreadable status record', { jobId });
     }

@@ -22,7 +22,17 @@ import { join } from 'node:path';
 import type { Context, S3Event } from 'aws-lambda';
 import { isJobId, type JobFailureCode, type JobVideo, type Limits } from '../../../contracts/index.ts';
 import { METRIC } from '../core/config.ts';
-import { canTransition, isTerminal, parseManifest, parseStatusRecord, statusRecord, type JobManifest, type StatusRecord } from '../core/job.ts';
+import {
+  canTransition,
+  isTerminal,
+  leaseExpiry,
+  parseManifest,
+  parseStatusRecord,
+  statusRecord,
+  type JobManifest,
+  type LeaseRecord,
+  type StatusRecord,
+} from '../core/job.ts';
 import { jobIdFromManifestKey, keys } from '../core/keys.ts';
 import {
   CodedError,
@@ -86,11 +96,6 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<JobFailureCode>([
   'storage_error',
   'internal_error',
 ]);
-
-interface Lease {
-  owner: string;
-  expiresAt: string;
-}
 
 /**
  * What the handler reads from the Lambda context. `shutdownSignal` is not Lambda's: the local stack
@@ -169,7 +174,7 @@ export function createProcessMediaHandler(ports: ProcessMediaPorts, config: Proc
   const leaseTtlMs = config.leaseTtlMs ?? 45_000;
 
   function leaseBody(owner: string): string {
-    return JSON.stringify({ owner, expiresAt: new Date(clock.now().getTime() + leaseTtlMs).toISOString() } satisfies Lease);
+    return JSON.stringify({ owner, expiresAt: new Date(clock.now().getTime() + leaseTtlMs).toISOString() } satisfies LeaseRecord);
   }
 
   /** Create the lease if-none-match, or take over one that expired (if-match its ETag). Null: someone else holds it. */
@@ -182,16 +187,7 @@ export function createProcessMediaHandler(ports: ProcessMediaPorts, config: Proc
       if (!(err instanceof PreconditionFailedError)) throw err;
     }
     const current = await storage('read lease', () => input.getBytes(key));
-    if (current) {
-      let lease: Partial<Lease> = {};
-      try {
-        lease = JSON.parse(Buffer.from(current.body).toString('utf8')) as Lease;
-      } catch {
-        /* an unreadable lease counts as expired */
-      }
-      const expires = Date.parse(lease.expiresAt ?? '');
-      if (Number.isFinite(expires) && expires > clock.now().getTime()) return null;
-    }
+    if (current && leaseExpiry(Buffer.from(current.body).toString('utf8')) > clock.now().getTime()) return null;
     try {
       const etag = current
         ? (await storage('take over lease', () => input.put(key, leaseBody(owner), { ...opts, ifMatch: current.info.etag }))).etag
@@ -234,7 +230,7 @@ export function createProcessMediaHandler(ports: ProcessMediaPorts, config: Proc
         try {
           // Delete only our own lease: one taken over meanwhile belongs to its new holder.
           const cur = await input.getBytes(keys.lease(jobId));
-          if (cur && (JSON.parse(Buffer.from(cur.body).toString('utf8')) as Lease).owner === owner) await input.delete(keys.lease(jobId));
+          if (cur && (JSON.parse(Buffer.from(cur.body).toString('utf8')) as LeaseRecord).owner === owner) await input.delete(keys.lease(jobId));
         } catch (err) {
           log.warn('could not release lease (it will expire)', { error: (err as Error).message });
         }
