@@ -63,6 +63,10 @@ export class WorkerRenderer implements Renderer {
     const worker = new Worker(new URL('./render-worker-boot.mjs', import.meta.url), { workerData: this.init });
     worker.unref();
     const slot: Slot = { worker, busy: false };
+    // Always listen: a worker can throw after its render has ended (render() has removed its own listener),
+    // and an 'error' nobody listens to is rethrown in this thread, which would take the local stack down.
+    // The worker exits after an uncaught error, so 'exit' below drops the slot and the next render gets a new one.
+    worker.on('error', () => {});
     worker.on('exit', () => {
       const i = this.slots.indexOf(slot);
       if (i >= 0) this.slots.splice(i, 1);
