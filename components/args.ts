@@ -269,10 +269,11 @@ export function resolveArgs(args: MediaPipelineArgs): ResolvedArgs {
 /**
  * `/tmp` for process-media: the engine streams images in one at a time, so the disk holds the output
  * video (at most ~1 MB per second of video: 8 Mbit/s) plus a few images. x1.5 headroom, in 512 MB steps.
+ * With fan-out the join holds the segments and the joined file at once: `videoCopies` 2.
  */
-export function ephemeralStorageMbFor(maxVideoSeconds: number, maxImageBytes: number): number {
+export function ephemeralStorageMbFor(maxVideoSeconds: number, maxImageBytes: number, videoCopies = 1): number {
   const mb = 1024 * 1024;
-  const need = (maxVideoSeconds * mb + 4 * maxImageBytes) * 1.5;
+  const need = (videoCopies * maxVideoSeconds * mb + 4 * maxImageBytes) * 1.5;
   const rounded = Math.ceil(need / mb / 512) * 512;
   return Math.min(10240, Math.max(512, rounded));
 }

@@ -134,7 +134,9 @@ export function createProcessFunction(
   const a = ctx.args;
   const ephemeral =
     a.processEphemeralStorageMb ??
-    pulumi.all([a.maxVideoSeconds, a.maxImageBytes]).apply(([seconds, bytes]) => ephemeralStorageMbFor(seconds, bytes));
+    pulumi
+      .all([a.maxVideoSeconds, a.maxImageBytes])
+      .apply(([seconds, bytes]) => ephemeralStorageMbFor(seconds, bytes, a.fanOut.segmentWorkers > 1 ? 2 : 1));
   return createFunction(ctx, {
     part: 'process-media',
     bundle: 'process-media',

@@ -71,7 +71,7 @@ describe('fan-out: MediaPipeline wiring under mocks', function () {
     for (const x of names(off)) assert.ok(names(on).has(x.replace(/fo-off/g, 'fo-on')), x);
   });
 
-  it('the segment function: runtime, arch, FFmpeg layer, buckets, limits, sizes like process-media by default', () => {
+  it('the segment function: runtime, arch, FFmpeg layer, buckets, limits; memory and timeout like process-media, /tmp for one segment', () => {
     const seg = on.one(T.fn, 'fo-on-render-segment').inputs;
     const pm = on.one(T.fn, 'fo-on-process-media').inputs;
     assert.equal(seg.runtime, 'nodejs22.x');
@@ -80,7 +80,10 @@ describe('fan-out: MediaPipeline wiring under mocks', function () {
     assert.deepEqual(seg.layers, pm.layers);
     assert.equal(seg.memorySize, pm.memorySize);
     assert.equal(seg.timeout, pm.timeout);
-    assert.deepEqual(seg.ephemeralStorage, pm.ephemeralStorage);
+    // A segment holds one segment; process-media holds the segments and the joined file during the join.
+    assert.deepEqual(seg.ephemeralStorage, { size: 1536 });
+    assert.deepEqual(pm.ephemeralStorage, { size: 3072 }); // (2 x 900 MB + 4 x 25 MiB) x 1.5, in 512 MB steps
+    assert.deepEqual(off.one(T.fn, 'fo-off-process-media').inputs.ephemeralStorage, { size: 1536 });
     assert.equal(seg.role, on.one(T.role, 'fo-on-render-segment-role').state.arn);
     assert.equal(seg.loggingConfig.logGroup, on.one(T.logGroup, 'fo-on-render-segment-logs').state.name);
     const env = seg.environment.variables;
