@@ -166,9 +166,10 @@ export function targets(r: BenchResults): Target[] {
     const rf = w30.ratios.fpsFirstOverConstant;
     const rs = w30.ratios.oneLinerOverConstant;
     t.push({
-      what: 'constant mode ≥ 8x faster than (a), 30 images → 90 s 720p30',
+      what: 'constant mode ≥ 8x faster than (a) as the issue measured it (fps before scale), 30 images → 90 s 720p30',
       measured: `${fmtRatio(rf)} vs the fps-first one-liner (${sec(afps)} / ${sec(bc)}); ${fmtRatio(rs)} vs the scale-first one-liner (${sec(a)})` +
         (Number.isFinite(rf) && rf < 8 ? `; missing by ${fmtRatio(8 / rf)} (needs ≤ ${fmtSeconds((afps?.wallSeconds ?? NaN) / 8)})` : '') +
+        (Number.isFinite(rs) && rs < 8 ? ` (against the scale-first form, which already scales each image once, 8x is missed by ${fmtRatio(8 / rs)})` : '') +
         (bc.engineRenderSeconds !== undefined ? `; engine alone ${fmtSeconds(bc.engineRenderSeconds)}` : '') +
         `. In CPU seconds (steadier on a busy machine): ${fmtRatio((afps?.cpuSeconds ?? NaN) / bc.cpuSeconds)} vs fps-first, ${fmtRatio((a?.cpuSeconds ?? NaN) / bc.cpuSeconds)} vs scale-first`,
       ok: Number.isFinite(rf) ? rf >= 8 : undefined,
