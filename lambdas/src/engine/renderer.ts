@@ -272,7 +272,9 @@ export function createRenderer(config: RendererConfig = {}): Renderer {
             await inFlight[slot]; // that buffer must be out of the pipe before it is overwritten
             const out = blendFrames(a.yuv, b.yuv, e.weight, blendBuffers[slot]!);
             await enc.write(header);
-            inFlight[slot] = enc.writeFlushed(out);
+            const flushed = enc.writeFlushed(out);
+            flushed.catch(() => {}); // awaited below; if a later write throws first, its failure is already on enc.done
+            inFlight[slot] = flushed;
           }
         }
         await Promise.all(inFlight);
