@@ -79,7 +79,21 @@ export function encoderArgs(plan: RenderPlan, mode: RenderOptions['frameRateMode
 }
 
 /** FFmpeg#2 (`constant` mode): the spliced constant-rate Annex B stream → MP4 by stream copy. */
+/**
+ * MP4 timescale for the stream-copy mux: one tick per frame, so the file's duration is exact (FFmpeg
+ * times a raw H.264 input in whole microseconds: 33 333 µs a frame at 30 fps made a 15 s video
+ * 14.99985 s long, which players show as 0:14). Ticks come from rounding those microsecond stamps, so
+ * if a frame's microseconds round *down* (30 fps) enough frames would land two on one tick: then keep
+ * FFmpeg's default timescale (never within the default 900 s limit at any of the contract's frame rates).
+ */
+export function mp4Timescale(plan: Pick<RenderPlan, 'fps' | 'totalFrames'>): number | undefined {
+  const micros = Math.round(1e6 / plan.fps);
+  const driftTicksPerFrame = (micros * plan.fps) / 1e6 - 1;
+  return driftTicksPerFrame < 0 && plan.totalFrames * -driftTicksPerFrame >= 0.5 ? undefined : plan.fps;
+}
+
 export function muxerArgs(plan: RenderPlan, outPath: string): string[] {
+  const timescale = mp4Timescale(plan);
   return [
     '-hide_banner',
     '-nostdin',
@@ -91,6 +105,7 @@ export function muxerArgs(plan: RenderPlan, outPath: string): string[] {
     '-i', 'pipe:0',
     '-map', '0:v:0',
     '-c', 'copy',
+    ...(timescale ? ['-video_track_timescale', String(timescale)] : []),
     '-movflags', '+faststart',
     '-f', 'mp4',
     '-y',
