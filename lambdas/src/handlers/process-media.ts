@@ -20,7 +20,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context, S3Event } from 'aws-lambda';
-import { isJobId, type JobFailureCode, type JobVideo, type Limits } from '../../../contracts/index.ts';
+import { isJobId, JOB_FAILURE_CODES, type JobFailureCode, type JobVideo, type Limits } from '../../../contracts/index.ts';
 import { METRIC } from '../core/config.ts';
 import {
   canTransition,
@@ -86,16 +86,7 @@ export interface ProcessMediaResult {
 /** Failures a retry cannot fix: the job is marked failed at once. Everything else is retried. */
 const DETERMINISTIC: ReadonlySet<string> = new Set<JobFailureCode>(['image_unreadable', 'image_too_large', 'manifest_invalid', 'render_timeout']);
 
-const KNOWN_CODES: ReadonlySet<string> = new Set<JobFailureCode>([
-  'image_unreadable',
-  'image_too_large',
-  'manifest_invalid',
-  'render_failed',
-  'render_timeout',
-  'out_of_disk',
-  'storage_error',
-  'internal_error',
-]);
+const KNOWN_CODES: ReadonlySet<string> = new Set<string>(JOB_FAILURE_CODES);
 
 /**
  * What the handler reads from the Lambda context. `shutdownSignal` is not Lambda's: the local stack

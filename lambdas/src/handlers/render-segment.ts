@@ -14,7 +14,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
-import { isJobId, parseOptions, type JobFailureCode, type Limits, type RenderOptions } from '../../../contracts/index.ts';
+import { isJobId, JOB_FAILURE_CODES, parseOptions, type Limits, type RenderOptions } from '../../../contracts/index.ts';
 import { keys } from '../core/keys.ts';
 import { CodedError, type Logger, type ObjectStore, type RenderInput, type Renderer, type SegmentRequest, type SegmentResponse, type SegmentResult } from '../core/ports.ts';
 import { planRender } from '../core/render-plan.ts';
@@ -36,16 +36,7 @@ export interface RenderSegmentConfig {
   tempRoot?: string;
 }
 
-const KNOWN: ReadonlySet<string> = new Set<JobFailureCode>([
-  'image_unreadable',
-  'image_too_large',
-  'manifest_invalid',
-  'render_failed',
-  'render_timeout',
-  'out_of_disk',
-  'storage_error',
-  'internal_error',
-]);
+const KNOWN: ReadonlySet<string> = new Set<string>(JOB_FAILURE_CODES);
 
 function bad(message: string): CodedError {
   return new CodedError('internal_error', `Invalid segment request: ${message}.`);
