@@ -5,7 +5,9 @@ import { DEFAULT_LIMITS } from '../contracts/index.ts';
 import { resolveFanOutArgs, type FanOutArgs, type ResolvedFanOutArgs } from './segments.ts';
 
 /** CPU architecture of both functions and the FFmpeg layer. */
-export type Architecture = 'arm64' | 'x86_64';
+import type { Architecture } from '../lambdas/architecture.ts';
+
+export type { Architecture };
 
 /** Arguments of {@link MediaPipeline}: every one optional, with secure defaults. Fan-out args: {@link FanOutArgs}. */
 export interface MediaPipelineArgs extends FanOutArgs {

@@ -21,7 +21,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
 
-export type Architecture = 'arm64' | 'x86_64';
+import { parseArchitecture, type Architecture } from './architecture.ts';
+
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -232,14 +233,6 @@ export async function buildLambdas(options: BuildOptions): Promise<BuildInfo> {
   }
   fs.writeFileSync(path.join(lambdasDir, 'build-info.json'), `${JSON.stringify(info, null, 2)}\n`);
   return info;
-}
-
-/** `--arch`, else MEDIA_PIPELINE_ARCH (so `MEDIA_PIPELINE_ARCH=x86_64 npm run build:deploy` builds everything for x86_64), else arm64. */
-function parseArchitecture(value: string | undefined): Architecture {
-  const v = value ?? process.env.MEDIA_PIPELINE_ARCH ?? 'arm64';
-  if (v === 'arm64' || v === 'x86_64') return v;
-  if (v === 'x64' || v === 'amd64') return 'x86_64';
-  throw new Error(`--arch must be arm64 or x86_64, got ${v}`);
 }
 
 if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {

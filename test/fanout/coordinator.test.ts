@@ -20,23 +20,15 @@ import { joinSegments } from '../../lambdas/src/engine/segments.ts';
 import { createProcessMediaHandler } from '../../lambdas/src/handlers/process-media.ts';
 import { createRenderSegmentHandler, segmentResultOf } from '../../lambdas/src/handlers/render-segment.ts';
 import { createSegmentCoordinator, type JoinSegments } from '../../lambdas/src/handlers/segment-coordinator.ts';
-import { FFMPEG, solid, type Rgb } from '../engine/helpers.ts';
+import { FFMPEG, solid } from '../engine/helpers.ts';
 import { fixture } from '../fixtures/events/load.ts';
 import { MemoryStore } from '../handlers/memory-store.ts';
 import { FakeRenderer, tempDir } from '../local/support.ts';
-import { decodeErrors, streamFacts } from './helpers.ts';
+import { COLOURS, decodeErrors, streamFacts } from './helpers.ts';
 
 const JOB = '3f2b8c1e-9d4a-4e6b-8a7c-1b2c3d4e5f60';
 const OTHER = '11111111-2222-4333-8444-555555555555';
 const limits = { ...DEFAULT_LIMITS };
-const COLOURS: Rgb[] = [
-  [220, 40, 40],
-  [40, 200, 40],
-  [40, 40, 220],
-  [220, 200, 40],
-  [40, 200, 220],
-  [220, 40, 200],
-];
 
 async function seedJob(input: MemoryStore, options: RenderOptionsInput, count = COLOURS.length): Promise<JobManifest> {
   const images = await Promise.all(COLOURS.slice(0, count).map((c) => solid(160, 120, c)));

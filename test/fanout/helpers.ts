@@ -1,7 +1,7 @@
 /** Test helpers for fan-out: what ffprobe and a full decode say about a joined file. */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { FFMPEG, FFPROBE } from '../engine/helpers.ts';
+import { FFMPEG, FFPROBE, type Rgb } from '../engine/helpers.ts';
 
 const run = promisify(execFile);
 
@@ -38,3 +38,13 @@ export async function decodeErrors(file: string): Promise<string> {
   return stderr.trim();
 }
 
+
+/** Distinct image colours, so a frame shows which image (and which segment) it came from. */
+export const COLOURS: Rgb[] = [
+  [220, 40, 40],
+  [40, 200, 40],
+  [40, 40, 220],
+  [220, 200, 40],
+  [40, 200, 220],
+  [220, 40, 200],
+];

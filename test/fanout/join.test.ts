@@ -12,17 +12,9 @@ import type { RenderInput } from '../../lambdas/src/core/ports.ts';
 import { createRenderer } from '../../lambdas/src/engine/index.ts';
 import { concatList, joinArgs, joinSegments } from '../../lambdas/src/engine/segments.ts';
 import { FFMPEG, frameAt, near, pixel, solid, tempDir, topLevelBoxes, type Rgb } from '../engine/helpers.ts';
-import { decodeErrors, streamFacts } from './helpers.ts';
+import { COLOURS, decodeErrors, streamFacts } from './helpers.ts';
 
 
-const COLOURS: Rgb[] = [
-  [220, 40, 40],
-  [40, 200, 40],
-  [40, 40, 220],
-  [220, 200, 40],
-  [40, 200, 220],
-  [220, 40, 200],
-];
 const SECONDS = 2;
 const W = 854;
 const H = 480;
