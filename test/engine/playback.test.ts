@@ -25,7 +25,11 @@ const PAGE = `<!doctype html><video id="v" src="video.mp4" muted preload="auto" 
 const v = document.getElementById('v');
 window.ready = new Promise((ok, ko) => { v.addEventListener('loadeddata', ok, { once: true }); v.addEventListener('error', () => ko(new Error('video error ' + (v.error && v.error.code))), { once: true }); });
 window.colourAt = async (t) => {
+  // Register for the next presented frame before seeking: 'seeked' can fire before the compositor has the
+  // new picture, and drawImage would then read the previous one (seen about once in ten runs).
+  const presented = new Promise((ok) => { v.requestVideoFrameCallback(() => ok()); setTimeout(ok, 1000); });
   await new Promise((ok) => { v.addEventListener('seeked', ok, { once: true }); v.currentTime = t; });
+  await presented;
   const c = document.getElementById('c').getContext('2d');
   c.drawImage(v, 0, 0, 854, 480);
   const d = c.getImageData(420, 300, 8, 8).data;
